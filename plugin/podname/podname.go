@@ -1,0 +1,123 @@
+// Package podname is a CoreDNS plugin that answers <pod>.<zone> and
+// <pod>.<svc>.<zone> (A, AAAA, PTR) from an in-memory index of pod IPs.
+package podname
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/plugin/pkg/fall"
+	clog "github.com/coredns/coredns/plugin/pkg/log"
+
+	"github.com/podname/podname/plugin/podname/index"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+)
+
+// Name is the plugin's name, as written in a Corefile.
+const Name = "podname"
+
+var log = clog.NewWithPlugin(Name)
+
+// PodName is one podname stanza: its zones, options, and index.
+type PodName struct {
+	Next  plugin.Handler
+	Zones []string
+	Fall  fall.F
+
+	primary        string // first forward zone: PTR targets and conflicts
+	ttl            uint32
+	opts           index.Options
+	conn           connection
+	selector       string // normalized label selector
+	startupTimeout time.Duration
+	client         kubernetes.Interface
+
+	idx      *index.Index
+	w        *watch
+	reg      cache.ResourceEventHandlerRegistration
+	synced   atomic.Bool
+	syncedCh chan struct{}
+	stopCh   chan struct{}
+	stopOnce sync.Once
+	localIPs []net.IP
+	counters counters
+}
+
+// Name implements plugin.Handler.
+func (p *PodName) Name() string { return Name }
+
+// Ready implements ready.Readiness: true once the first list is in, and
+// never false again, so an API outage does not unready every replica.
+func (p *PodName) Ready() bool { return p.synced.Load() }
+
+var errNotStarted = errors.New("podname: not started")
+
+// watchKey identifies the shared watch this stanza uses.
+func (p *PodName) watchKey() string { return p.conn.key() + ",labels=" + p.selector }
+
+// start joins (or starts) the shared watch and fills the index from it.
+func (p *PodName) start() error {
+	w, err := acquireWatch(p.watchKey(), p.client, p.selector)
+	if err != nil {
+		return err
+	}
+	p.w = w
+	p.idx = index.New(p.opts, w.services)
+	p.syncedCh = make(chan struct{})
+	p.stopCh = make(chan struct{})
+	reg, err := w.subscribe(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { p.onPod(nil, asPod(obj)) },
+		UpdateFunc: func(old, cur any) { p.onPod(asPod(old), asPod(cur)) },
+		DeleteFunc: func(obj any) { p.onPod(asPod(obj), nil) },
+	})
+	if err != nil {
+		w.release()
+		return err
+	}
+	p.reg = reg
+	go func() {
+		if cache.WaitForCacheSync(p.stopCh, reg.HasSynced, w.svcReg.HasSynced) {
+			p.synced.Store(true)
+			close(p.syncedCh)
+		}
+	}()
+	return nil
+}
+
+// stop leaves the shared watch; it is safe to call more than once.
+func (p *PodName) stop() error {
+	var err error
+	p.stopOnce.Do(func() {
+		if p.w == nil {
+			return
+		}
+		close(p.stopCh)
+		err = p.w.unsubscribe(p.reg)
+		p.w.release()
+	})
+	return err
+}
+
+// onPod applies one pod event to the index.
+func (p *PodName) onPod(old, cur *podObject) {
+	if old.equal(cur) {
+		return // a relist or resync that changed nothing we answer with
+	}
+	op, cp := old.pod(), cur.pod()
+	for _, name := range p.idx.Update(op, cp) {
+		if win := p.idx.Host(name); win != nil {
+			log.Warningf("several pods answer to %s.%s; %s/%s wins (list namespaces to choose)",
+				name, p.primary, win.Namespace, win.Name)
+		}
+	}
+	conflicts.WithLabelValues(p.primary).Set(float64(p.idx.Conflicts()))
+	if op == nil && cp != nil && cur.readySince > 0 && p.synced.Load() && p.idx.Wants(cp) {
+		programming.Observe(max(0, time.Since(time.Unix(cur.readySince, 0)).Seconds()))
+	}
+}

@@ -1,0 +1,167 @@
+package podname
+
+import (
+	"net/netip"
+	"slices"
+	"strings"
+	"unique"
+
+	"github.com/coredns/coredns/plugin/kubernetes/object"
+
+	"github.com/podname/podname/plugin/podname/index"
+
+	api "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// podObject is what the informer stores for a Pod: the index's projection
+// and the few facts the watch needs, never the whole Pod.
+type podObject struct {
+	index.Pod
+	// indexable: the pod has an IP, is not terminal and is not terminating.
+	indexable bool
+	// readySince is the PodReadyToStartContainers transition, Unix seconds.
+	readySince int64
+
+	*object.Empty
+}
+
+// projectPod is the informer's transform: it keeps only what the index
+// needs, so the cache holds a few hundred bytes per pod.
+func projectPod(obj any) (any, error) {
+	p, ok := obj.(*api.Pod)
+	if !ok {
+		return obj, nil // a tombstone or an object already projected
+	}
+	o := &podObject{Pod: index.Pod{
+		Namespace: unique.Make(p.Namespace).Value(),
+		Name:      strings.ToLower(p.Name),
+	}}
+	o.IPs = podIPs(p)
+	o.indexable = len(o.IPs) > 0 && p.DeletionTimestamp == nil &&
+		p.Status.Phase != api.PodSucceeded && p.Status.Phase != api.PodFailed
+	if !o.indexable {
+		o.IPs = nil
+		return o, nil
+	}
+	o.Created = p.CreationTimestamp.Unix()
+	o.Labels = index.MakeLabels(p.Labels)
+	o.HostNetwork = p.Spec.HostNetwork
+	o.NameOK = index.NameFits(o.Name)
+	override := ""
+	if p.Spec.HostnameOverride != nil {
+		override = *p.Spec.HostnameOverride
+	}
+	asFQDN := p.Spec.SetHostnameAsFQDN != nil && *p.Spec.SetHostnameAsFQDN
+	if h := index.KubeletHostname(p.Name, p.Spec.Hostname, override, asFQDN); h != o.Name {
+		o.Host = h
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == api.PodReadyToStartContainers && c.Status == api.ConditionTrue {
+			o.readySince = c.LastTransitionTime.Unix()
+		}
+	}
+	return o, nil
+}
+
+// podIPs returns the pod's IPs from status.podIPs, else status.podIP,
+// skipping any that do not parse.
+func podIPs(p *api.Pod) []netip.Addr {
+	raw := make([]string, 0, 2)
+	for _, ip := range p.Status.PodIPs {
+		raw = append(raw, ip.IP)
+	}
+	if len(raw) == 0 && p.Status.PodIP != "" {
+		raw = append(raw, p.Status.PodIP)
+	}
+	ips := make([]netip.Addr, 0, len(raw))
+	for _, s := range raw {
+		if ip, err := netip.ParseAddr(s); err == nil && ip.Zone() == "" {
+			ips = append(ips, ip.Unmap())
+		}
+	}
+	return ips
+}
+
+// pod returns the projection an index should hold, or nil.
+func (o *podObject) pod() *index.Pod {
+	if o == nil || !o.indexable {
+		return nil
+	}
+	return &o.Pod
+}
+
+// equal reports whether two projections answer the same.
+func (o *podObject) equal(b *podObject) bool {
+	if o == nil || b == nil {
+		return o == b
+	}
+	return o.indexable == b.indexable && o.Namespace == b.Namespace && o.Name == b.Name &&
+		o.Host == b.Host && o.Created == b.Created && o.Labels == b.Labels &&
+		o.HostNetwork == b.HostNetwork && o.NameOK == b.NameOK && slices.Equal(o.IPs, b.IPs)
+}
+
+// GetNamespace implements metav1.Object.
+func (o *podObject) GetNamespace() string { return o.Namespace }
+
+// SetNamespace implements metav1.Object.
+func (o *podObject) SetNamespace(string) {}
+
+// GetName implements metav1.Object.
+func (o *podObject) GetName() string { return o.Name }
+
+// SetName implements metav1.Object.
+func (o *podObject) SetName(string) {}
+
+// GetResourceVersion implements metav1.Object.
+func (o *podObject) GetResourceVersion() string { return "" }
+
+// SetResourceVersion implements metav1.Object.
+func (o *podObject) SetResourceVersion(string) {}
+
+// DeepCopyObject implements runtime.Object. The projection is never
+// mutated once stored, so a shallow copy is a deep one.
+func (o *podObject) DeepCopyObject() runtime.Object {
+	c := *o
+	return &c
+}
+
+// serviceObject is what the informer stores for a Service.
+type serviceObject struct {
+	Namespace, Name string
+	Selector        map[string]string
+	*object.Empty
+}
+
+// projectService is the Service informer's transform.
+func projectService(obj any) (any, error) {
+	s, ok := obj.(*api.Service)
+	if !ok {
+		return obj, nil
+	}
+	return &serviceObject{Namespace: s.Namespace, Name: s.Name, Selector: s.Spec.Selector}, nil
+}
+
+// GetNamespace implements metav1.Object.
+func (s *serviceObject) GetNamespace() string { return s.Namespace }
+
+// SetNamespace implements metav1.Object.
+func (s *serviceObject) SetNamespace(string) {}
+
+// GetName implements metav1.Object.
+func (s *serviceObject) GetName() string { return s.Name }
+
+// SetName implements metav1.Object.
+func (s *serviceObject) SetName(string) {}
+
+// GetResourceVersion implements metav1.Object.
+func (s *serviceObject) GetResourceVersion() string { return "" }
+
+// SetResourceVersion implements metav1.Object.
+func (s *serviceObject) SetResourceVersion(string) {}
+
+// DeepCopyObject implements runtime.Object.
+func (s *serviceObject) DeepCopyObject() runtime.Object {
+	c := *s
+	return &c
+}

@@ -1,0 +1,147 @@
+package podname
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coredns/caddy"
+)
+
+func TestParse(t *testing.T) {
+	cases := []struct {
+		corefile string
+		keys     []string // server block keys
+		check    func(*PodName) bool
+	}{
+		{`podname`, []string{"mgmt.pix.yun.com.:53"}, func(p *PodName) bool {
+			return slices.Equal(p.Zones, []string{"mgmt.pix.yun.com."}) && p.ttl == 5 &&
+				p.startupTimeout == 5*time.Second && p.conn.key() == "in-cluster"
+		}},
+		{`podname Mgmt.Pix.Yun.Com 10.36.0.0/16 ip6.arpa`, nil, func(p *PodName) bool {
+			return slices.Equal(p.Zones, []string{"mgmt.pix.yun.com.", "36.10.in-addr.arpa.", "ip6.arpa."}) &&
+				p.primary == "mgmt.pix.yun.com."
+		}},
+		{`podname in-addr.arpa example.org`, nil, func(p *PodName) bool { return p.primary == "example.org." }},
+		{`podname 10.0.0.0/15 example.org`, nil, func(p *PodName) bool {
+			return slices.Equal(p.Zones, []string{"0.10.in-addr.arpa.", "1.10.in-addr.arpa.", "example.org."})
+		}},
+		{"podname example.org {\n kubeconfig /etc/kube.conf ctx\n}", nil, func(p *PodName) bool {
+			return p.conn.kubeconfig == "/etc/kube.conf" && p.conn.context == "ctx"
+		}},
+		{"podname example.org {\n endpoint https://127.0.0.1:6443\n}", nil, func(p *PodName) bool {
+			return p.conn.endpoint == "https://127.0.0.1:6443"
+		}},
+		{"podname example.org {\n namespaces prod default\n}", nil, func(p *PodName) bool {
+			return slices.Equal(p.opts.Namespaces, []string{"prod", "default"})
+		}},
+		{"podname example.org {\n labels app in (ws, web), tier!=db\n}", nil, func(p *PodName) bool {
+			return p.selector == "app in (web,ws),tier!=db"
+		}},
+		{"podname example.org {\n ttl 0\n}", nil, func(p *PodName) bool { return p.ttl == 0 }},
+		{"podname example.org {\n ttl 3600\n}", nil, func(p *PodName) bool { return p.ttl == 3600 }},
+		{"podname example.org {\n hostnetwork\n}", nil, func(p *PodName) bool { return p.opts.HostNetwork }},
+		{"podname example.org {\n startup_timeout 250ms\n}", nil, func(p *PodName) bool {
+			return p.startupTimeout == 250*time.Millisecond
+		}},
+		{"podname example.org {\n fallthrough\n}", nil, func(p *PodName) bool { return p.Fall.Through("x.example.org.") }},
+		{"podname example.org {\n fallthrough in-addr.arpa\n}", nil, func(p *PodName) bool {
+			return !p.Fall.Through("x.example.org.") && p.Fall.Through("1.0.0.10.in-addr.arpa.")
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.corefile, func(t *testing.T) {
+			c := caddy.NewTestController("dns", tc.corefile)
+			c.ServerBlockKeys = tc.keys
+			p, err := parse(c)
+			if err != nil {
+				t.Fatalf("parse: %v", err)
+			}
+			if !tc.check(p) {
+				t.Fatalf("parsed to %+v", p)
+			}
+		})
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	cases := []struct {
+		corefile string
+		keys     []string
+		want     string // in the error
+	}{
+		{`podname .`, nil, "root zone"},
+		{`podname`, []string{".:53"}, "root zone"},
+		{`podname 10.0.0.1`, nil, "needs a mask"},
+		{`podname fd00::1`, nil, "needs a mask"},
+		{`podname in-addr.arpa`, nil, "forward"},
+		{`podname 10.0.0.0/8 ip6.arpa`, nil, "forward"},
+		{`podname exa..mple.org`, nil, "not a valid domain name"},
+		{`podname example.org:53`, nil, "no port"},
+		{"podname example.org {\n bogus\n}", nil, "unknown property 'bogus'"},
+		{"podname example.org {\n kubeconfig\n}", nil, "kubeconfig"},
+		{"podname example.org {\n kubeconfig a b c\n}", nil, "kubeconfig"},
+		{"podname example.org {\n endpoint\n}", nil, "endpoint"},
+		{"podname example.org {\n endpoint ftp://x\n}", nil, "endpoint"},
+		{"podname example.org {\n endpoint 127.0.0.1:6443\n}", nil, "endpoint"},
+		{"podname example.org {\n kubeconfig /k\n endpoint http://x\n}", nil, "kubeconfig and endpoint"},
+		{"podname example.org {\n namespaces\n}", nil, "namespaces"},
+		{"podname example.org {\n namespaces Prod\n}", nil, "namespaces"},
+		{"podname example.org {\n labels\n}", nil, "labels"},
+		{"podname example.org {\n labels app in (ws\n}", nil, "labels"},
+		{"podname example.org {\n labels =x\n}", nil, "labels"},
+		{"podname example.org {\n ttl\n}", nil, "ttl"},
+		{"podname example.org {\n ttl -1\n}", nil, "ttl"},
+		{"podname example.org {\n ttl 3601\n}", nil, "ttl"},
+		{"podname example.org {\n ttl five\n}", nil, "ttl"},
+		{"podname example.org {\n ttl 5 6\n}", nil, "ttl"},
+		{"podname example.org {\n ttl 5\n ttl 6\n}", nil, "ttl: given twice"},
+		{"podname example.org {\n hostnetwork yes\n}", nil, "hostnetwork"},
+		{"podname example.org {\n startup_timeout\n}", nil, "startup_timeout"},
+		{"podname example.org {\n startup_timeout 5\n}", nil, "startup_timeout"},
+		{"podname example.org {\n startup_timeout -1s\n}", nil, "startup_timeout"},
+		{"podname example.org {\n fallthrough exa..mple\n}", nil, "fallthrough"},
+		{"podname example.org\npodname example.net", nil, "once per Server Block"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.corefile, func(t *testing.T) {
+			c := caddy.NewTestController("dns", tc.corefile)
+			c.ServerBlockKeys = tc.keys
+			_, err := parse(c)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %q does not name %q", err, tc.want)
+			}
+			if !strings.Contains(tc.want, "once per") && !strings.Contains(err.Error(), "Testfile:") {
+				t.Fatalf("error %q does not give the line", err)
+			}
+		})
+	}
+}
+
+func TestSetupConnectionErrors(t *testing.T) {
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	t.Setenv("KUBERNETES_SERVICE_PORT", "")
+	err := setup(caddy.NewTestController("dns", `podname example.org`))
+	if err == nil || !strings.Contains(err.Error(), "kubeconfig") || !strings.Contains(err.Error(), "endpoint") ||
+		strings.Contains(err.Error(), "\n") {
+		t.Fatalf("outside a cluster: error %v; want one line naming kubeconfig and endpoint", err)
+	}
+	missing := filepath.Join(t.TempDir(), "missing")
+	err = setup(caddy.NewTestController("dns", "podname example.org {\n kubeconfig "+missing+"\n}"))
+	if err == nil || !strings.Contains(err.Error(), missing) {
+		t.Fatalf("missing kubeconfig: error %v; want one naming the file", err)
+	}
+	bad := filepath.Join(t.TempDir(), "bad")
+	if err := os.WriteFile(bad, []byte("not: [yaml"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := setup(caddy.NewTestController("dns", "podname example.org {\n kubeconfig "+bad+"\n}")); err == nil {
+		t.Fatal("a broken kubeconfig was accepted")
+	}
+}
