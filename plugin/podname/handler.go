@@ -18,8 +18,8 @@ func (p *PodName) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 		return plugin.NextOrFailure(p.Name(), p.Next, ctx, w, r)
 	}
 	q := r.Question[0]
-	zone := plugin.Zones(p.Zones).Matches(q.Name)
-	if zone == "" || !strings.EqualFold(q.Name[len(q.Name)-len(zone):], zone) {
+	zone := matchZone(p.Zones, q.Name)
+	if zone == "" {
 		return plugin.NextOrFailure(p.Name(), p.Next, ctx, w, r)
 	}
 	switch {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strings"
 
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/dnsutil"
@@ -78,4 +79,33 @@ func primaryZone(zones []string) string {
 // isReverse reports whether zone is in-addr.arpa., ip6.arpa. or below them.
 func isReverse(zone string) bool {
 	return dnsutil.IsReverse(zone) > 0 || zone == "in-addr.arpa." || zone == "ip6.arpa."
+}
+
+// matchZone returns the longest of zones (lowercase, fully qualified) that
+// qname is in or equal to, or "". Unlike plugin.Zones.Matches it does not
+// allocate: it runs on every query.
+func matchZone(zones []string, qname string) string {
+	best := ""
+	for _, z := range zones {
+		if len(z) <= len(best) || len(qname) < len(z) || !strings.EqualFold(qname[len(qname)-len(z):], z) {
+			continue
+		}
+		if z == "." || len(qname) == len(z) || labelEnd(qname, len(qname)-len(z)-1) {
+			best = z
+		}
+	}
+	return best
+}
+
+// labelEnd reports whether qname[i] is a dot that ends a label, not an
+// escaped one ("a\.b").
+func labelEnd(qname string, i int) bool {
+	if qname[i] != '.' {
+		return false
+	}
+	slashes := 0
+	for j := i - 1; j >= 0 && qname[j] == '\\'; j-- {
+		slashes++
+	}
+	return slashes%2 == 0
 }

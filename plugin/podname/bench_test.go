@@ -1,0 +1,120 @@
+package podname
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/coredns/coredns/plugin/file"
+	"github.com/coredns/coredns/plugin/test"
+	"github.com/miekg/dns"
+
+	"github.com/podname/podname/plugin/podname/index"
+
+	"k8s.io/client-go/tools/cache"
+)
+
+// benchPods is the index size the benchmarks answer from.
+const benchPods = 100_000
+
+// benchPod makes the i-th pod of a cluster of 1,000 Deployments with 100
+// replicas each, as the API server would send it.
+func benchPod(i int) (name, ip string, podFor func() any) {
+	deploy, replica := i/100, i%100
+	name = fmt.Sprintf("app%03d-5d8f7c9b4-%05d", deploy, replica)
+	ip = fmt.Sprintf("10.%d.%d.%d", 64+i>>16, (i>>8)&255, i&255)
+	return name, ip, func() any {
+		p := newPod(fmt.Sprintf("ns%02d", deploy%50), name, []string{ip})
+		p.Labels = map[string]string{"app": fmt.Sprintf("app%03d", deploy), "pod-template-hash": "5d8f7c9b4"}
+		p.Spec.Hostname = ""
+		return p
+	}
+}
+
+// loadedPlugin is a plugin with benchPods pods indexed through the
+// transform and the event handler, as the watch would leave it.
+func loadedPlugin(b *testing.B) *PodName {
+	b.Helper()
+	p := newTestPlugin(&testing.T{}, seedStanza, nil, nil)
+	for i := range benchPods {
+		_, _, podFor := benchPod(i)
+		o, _ := projectPod(podFor())
+		p.onPod(nil, o.(*podObject))
+	}
+	return p
+}
+
+// fileBaseline is CoreDNS's file plugin serving the same names and IPs:
+// the in-tree way to answer a static zone, run beside podname.
+func fileBaseline(b *testing.B) *file.File {
+	b.Helper()
+	var zone strings.Builder
+	fmt.Fprintf(&zone, "$ORIGIN %s\n@ 5 IN SOA ns.dns.%s hostmaster.%s 1 7200 1800 86400 5\n", seedZone, seedZone, seedZone)
+	for i := range benchPods {
+		name, ip, _ := benchPod(i)
+		fmt.Fprintf(&zone, "%s 5 IN A %s\n", name, ip)
+	}
+	z, err := file.Parse(strings.NewReader(zone.String()), seedZone, "bench", 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &file.File{Zones: file.Zones{Z: map[string]*file.Zone{seedZone: z}, Names: []string{seedZone}}}
+}
+
+const seedZone = "mgmt.pix.yun.com."
+
+type dnsHandler interface {
+	ServeDNS(context.Context, dns.ResponseWriter, *dns.Msg) (int, error)
+}
+
+func BenchmarkServeDNS(b *testing.B) {
+	handlers := map[string]dnsHandler{"podname": loadedPlugin(b), "file": fileBaseline(b)}
+	hitName, _, _ := benchPod(benchPods / 2)
+	queries := map[string]*dns.Msg{
+		"hit":  new(dns.Msg).SetQuestion(hitName+"."+seedZone, dns.TypeA),
+		"miss": new(dns.Msg).SetQuestion("app999-nothere-00000."+seedZone, dns.TypeA),
+	}
+	for _, q := range []string{"hit", "miss"} {
+		for _, h := range []string{"podname", "file"} {
+			b.Run(q+"/"+h, func(b *testing.B) {
+				w := &test.ResponseWriter{}
+				ctx := context.Background()
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := handlers[h].ServeDNS(ctx, w, queries[q]); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkIndexMemory reports the heap each indexed pod costs: its
+// projection in an informer-style store plus the index's entries.
+func BenchmarkIndexMemory(b *testing.B) {
+	for b.Loop() {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		store := cache.NewStore(cache.MetaNamespaceKeyFunc)
+		idx := index.New(index.Options{}, index.NewServices())
+		for i := range benchPods {
+			_, _, podFor := benchPod(i)
+			o, _ := projectPod(podFor())
+			if err := store.Add(o); err != nil {
+				b.Fatal(err)
+			}
+			idx.Update(nil, o.(*podObject).pod())
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/benchPods, "bytes/pod")
+		if idx.Len() != benchPods || len(store.ListKeys()) != benchPods {
+			b.Fatalf("indexed %d, stored %d", idx.Len(), len(store.ListKeys()))
+		}
+		runtime.KeepAlive(store)
+	}
+}
