@@ -5,7 +5,16 @@ BIN     ?= bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/coredns/coredns/coremain.GitCommit=podname-$(VERSION)
 
-.PHONY: all build test lint unit bench clean
+# Built cluster binaries live here, by version, outside git.
+PODNAME_CACHE ?= $(HOME)/.cache/podname
+export PODNAME_CACHE
+CLUSTER_DIR ?= $(PODNAME_CACHE)/cluster
+CLUSTER_CMD := $(PODNAME_CACHE)/podname-cluster
+
+# Debian packages the tests drive: command, then package.
+DEB_TOOLS := dig:bind9-dnsutils
+
+.PHONY: all build test lint unit e2e deps tools cluster-up cluster-down bench clean
 
 all: build
 
@@ -14,20 +23,43 @@ all: build
 build: ## bin/coredns with every in-tree plugin plus podname
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/coredns ./cmd/coredns
 
+tools: ## etcd, kwok and the Kubernetes binaries, built once per version into $(PODNAME_CACHE)/bin
+	bash test/tools/build.sh
+
+deps: ## Debian packages the tests use, installed when missing
+	@missing=""; for t in $(DEB_TOOLS); do command -v $${t%%:*} >/dev/null || missing="$$missing $${t#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing; run: sudo apt-get install$$missing"; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
 # Test
 
-test: lint unit ## everything CI runs
+test: lint unit e2e ## everything CI runs
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	$(GO) vet ./...
 
 unit: ## unit tests with the race detector
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 ./cmd/... ./plugin/... ./test/harness/...
+
+e2e: build tools deps ## end-to-end tests: real API server, kwok, bin/coredns, dig
+	$(GO) test -count=1 -timeout 30m ./test/cluster/... ./test/e2e/...
+
+# Local cluster
+
+cluster-up: tools ## start the local cluster in the background; KUBECONFIG=$(CLUSTER_DIR)/kubeconfig
+	$(GO) build -o $(CLUSTER_CMD) ./test/cluster/cmd/cluster
+	nohup $(CLUSTER_CMD) up -dir $(CLUSTER_DIR) >>$(PODNAME_CACHE)/cluster-up.log 2>&1 & \
+		$(CLUSTER_CMD) wait -dir $(CLUSTER_DIR) -pid $$! || { cat $(PODNAME_CACHE)/cluster-up.log; exit 1; }
+
+cluster-down: ## stop the cluster cluster-up started and wait for its teardown
+	$(GO) run ./test/cluster/cmd/cluster down -dir $(CLUSTER_DIR)
 
 # Benchmarks
 
-bench: ## Go benchmarks of the plugin (100k pods)
+bench: ## Go benchmarks of the plugin (100k pods) beside the file plugin
 	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./plugin/podname/...
 
 clean:

@@ -1,0 +1,223 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// CoreDNS is a running coredns process.
+type CoreDNS struct {
+	cmd     *exec.Cmd
+	done    chan struct{}
+	waitErr error
+	Dir     string // holds the Corefile and coredns.log
+	Adjust  Adjust // the ports and paths it runs with
+}
+
+// Binary is bin/coredns as `make build` writes it.
+func Binary() (string, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(root, "bin", "coredns")
+	if _, err := os.Stat(bin); err != nil {
+		return "", fmt.Errorf("%s missing: run make build", bin)
+	}
+	return bin, nil
+}
+
+// FreePorts returns n distinct free TCP and UDP ports on bind.
+func FreePorts(bind string, n int) ([]int, error) {
+	var ports []int
+	var held []io.Closer
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	for len(ports) < n {
+		l, err := net.Listen("tcp", net.JoinHostPort(bind, "0"))
+		if err != nil {
+			return nil, fmt.Errorf("free port: %w", err)
+		}
+		held = append(held, l)
+		port := l.Addr().(*net.TCPAddr).Port
+		u, err := net.ListenPacket("udp", net.JoinHostPort(bind, strconv.Itoa(port)))
+		if err != nil {
+			continue // the UDP side is taken; try another
+		}
+		held = append(held, u)
+		ports = append(ports, port)
+	}
+	return ports, nil
+}
+
+// LoopbackAdjust picks free loopback ports for a Corefile that reaches the
+// API server with kubeconfig.
+func LoopbackAdjust(kubeconfig string) (Adjust, error) {
+	p, err := FreePorts("127.0.0.1", 5)
+	if err != nil {
+		return Adjust{}, err
+	}
+	return Adjust{Bind: "127.0.0.1", DNSPort: p[0], HealthPort: p[1], ReadyPort: p[2], MetricsPort: p[3],
+		Kubeconfig: kubeconfig, Upstream: fmt.Sprintf("127.0.0.1:%d", p[4])}, nil
+}
+
+// StartCoreDNS writes corefile into dir and starts the binary on it. It
+// returns once the process runs; wait on WaitReady or a query for service.
+func StartCoreDNS(dir, corefile string, a Adjust) (*CoreDNS, error) {
+	bin, err := Binary()
+	if err != nil {
+		return nil, err
+	}
+	conf := filepath.Join(dir, "Corefile")
+	if err := os.WriteFile(conf, []byte(corefile), 0o644); err != nil {
+		return nil, fmt.Errorf("write Corefile: %w", err)
+	}
+	logf, err := os.Create(filepath.Join(dir, "coredns.log"))
+	if err != nil {
+		return nil, fmt.Errorf("create coredns log: %w", err)
+	}
+	cmd := exec.Command(bin, "-conf", conf)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("start coredns: %w", err)
+	}
+	c := &CoreDNS{cmd: cmd, done: make(chan struct{}), Dir: dir, Adjust: a}
+	go func() {
+		c.waitErr = cmd.Wait()
+		logf.Close()
+		close(c.done)
+	}()
+	return c, nil
+}
+
+// Addr is the DNS address it serves on.
+func (c *CoreDNS) Addr() string {
+	return net.JoinHostPort(c.Adjust.Bind, strconv.Itoa(c.Adjust.DNSPort))
+}
+
+// Log returns what coredns has printed so far.
+func (c *CoreDNS) Log() string {
+	b, _ := os.ReadFile(filepath.Join(c.Dir, "coredns.log"))
+	return string(b)
+}
+
+// Exited reports whether the process has ended.
+func (c *CoreDNS) Exited() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Ready returns the HTTP status of the ready plugin's /ready.
+func (c *CoreDNS) Ready(ctx context.Context) (int, error) {
+	return httpStatus(ctx, fmt.Sprintf("http://%s/ready", net.JoinHostPort(c.Adjust.Bind, strconv.Itoa(c.Adjust.ReadyPort))))
+}
+
+// WaitReady polls /ready until it answers 200, the process exits, or ctx ends.
+func (c *CoreDNS) WaitReady(ctx context.Context) error {
+	return Poll(ctx, "coredns /ready", func() (bool, error) {
+		if c.Exited() {
+			return false, fmt.Errorf("coredns exited: %v\n%s", c.waitErr, c.Log())
+		}
+		code, err := c.Ready(ctx)
+		return err == nil && code == http.StatusOK, nil
+	})
+}
+
+// Metrics returns the text of /metrics.
+func (c *CoreDNS) Metrics(ctx context.Context) (string, error) {
+	url := fmt.Sprintf("http://%s/metrics", net.JoinHostPort(c.Adjust.Bind, strconv.Itoa(c.Adjust.MetricsPort)))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("get %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", url, err)
+	}
+	return string(b), nil
+}
+
+// Stop ends the process (SIGTERM, then SIGKILL after a few seconds) and
+// waits for it. It is safe to call more than once.
+func (c *CoreDNS) Stop() error {
+	if c.Exited() {
+		return nil
+	}
+	_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-c.done:
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+		<-c.done
+	}
+	var exit *exec.ExitError
+	if c.waitErr != nil && !errors.As(c.waitErr, &exit) {
+		return fmt.Errorf("stop coredns: %w", c.waitErr)
+	}
+	return nil
+}
+
+// Kill ends the process with SIGKILL and waits for it.
+func (c *CoreDNS) Kill() {
+	if !c.Exited() {
+		_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+		<-c.done
+	}
+}
+
+func httpStatus(ctx context.Context, url string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// Poll calls cond every 20ms until it holds, returns an error, or ctx ends.
+func Poll(ctx context.Context, what string, cond func() (bool, error)) error {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		ok, err := cond()
+		if err != nil {
+			return fmt.Errorf("waiting for %s: %w", what, err)
+		}
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s: %w", what, ctx.Err())
+		case <-t.C:
+		}
+	}
+}

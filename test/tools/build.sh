@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# build.sh builds the pinned binaries of the local test cluster (etcd, kwok and the Kubernetes
+# control plane) from the modules next to it, into ${PODNAME_CACHE:-$HOME/.cache/podname}/bin,
+# each named for its version. A binary already there is not rebuilt, so a warm run does not
+# even link. Bump a version here, in its module's go.mod and in test/cluster/binaries.go together.
+set -euo pipefail
+
+readonly KUBERNETES_VERSION=v1.37.2
+readonly ETCD_VERSION=v3.7.3
+readonly KWOK_VERSION=v0.8.0
+
+tools_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+bin_dir="${PODNAME_CACHE:-$HOME/.cache/podname}/bin"
+mkdir -p "$bin_dir"
+
+# A nested go.work would pull these modules into someone else's build list.
+export GOWORK=off
+
+# Two runs at once (parallel test packages on a cold cache) would compile everything twice.
+exec 9>"$bin_dir/.build.lock"
+flock 9
+
+# tmp is the half-written output of the current step, removed if the script dies.
+tmp=""
+trap 'if [[ -n "$tmp" ]]; then rm -f "$tmp"; fi' EXIT
+
+# build MODULE PACKAGE NAME [LDFLAGS] builds PACKAGE of test/tools/MODULE into bin_dir/NAME.
+build() {
+	local module=$1 pkg=$2 name=$3 ldflags=${4:-}
+	local out="$bin_dir/$name"
+	if [[ -x "$out" ]]; then
+		echo "cached $out"
+		return
+	fi
+	local start=$SECONDS
+	tmp=$(mktemp "$out.tmp.XXXXXX")
+	# -mod=readonly on the command line beats a GOFLAGS=-mod=mod: go.sum must already be complete.
+	(cd "$tools_dir/$module" && go build -mod=readonly -trimpath -ldflags "$ldflags" -o "$tmp" "$pkg")
+	mv -f "$tmp" "$out"
+	tmp=""
+	echo "built $out in $((SECONDS - start))s"
+}
+
+# kwok_stages writes the node and pod stages kwok needs (it refuses to start without any)
+# from kwok's own kustomize directory in the module cache.
+kwok_stages() {
+	local out="$bin_dir/kwok-stages-$KWOK_VERSION.yaml"
+	if [[ -s "$out" ]]; then
+		echo "cached $out"
+		return
+	fi
+	local dir stage file
+	dir=$(cd "$tools_dir/kwok" && go mod download sigs.k8s.io/kwok && go list -mod=readonly -m -f '{{.Dir}}' sigs.k8s.io/kwok)
+	tmp=$(mktemp "$out.tmp.XXXXXX")
+	for stage in node/fast node/heartbeat pod/fast; do
+		for file in "$dir/kustomize/stage/$stage"/*.yaml; do
+			[[ "$(basename "$file")" == kustomization.yaml ]] && continue
+			{ echo "---"; cat "$file"; } >>"$tmp"
+		done
+	done
+	chmod 0644 "$tmp"
+	mv -f "$tmp" "$out"
+	tmp=""
+	echo "wrote $out"
+}
+
+k8s_ldflags="-X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION"
+k8s_ldflags+=" -X k8s.io/component-base/version.gitMajor=1"
+k8s_ldflags+=" -X k8s.io/component-base/version.gitMinor=37"
+k8s_ldflags+=" -X k8s.io/component-base/version.gitTreeState=clean"
+# client-go reports its own copy in the User-Agent of every request.
+k8s_ldflags+=" -X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION"
+k8s_ldflags+=" -X k8s.io/client-go/pkg/version.gitMajor=1"
+k8s_ldflags+=" -X k8s.io/client-go/pkg/version.gitMinor=37"
+k8s_ldflags+=" -X k8s.io/client-go/pkg/version.gitTreeState=clean"
+
+build etcd go.etcd.io/etcd/server/v3 "etcd-$ETCD_VERSION"
+build kwok sigs.k8s.io/kwok/cmd/kwok "kwok-$KWOK_VERSION"
+kwok_stages
+for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+	build kubernetes "k8s.io/kubernetes/cmd/$cmd" "$cmd-$KUBERNETES_VERSION" "$k8s_ldflags"
+done
