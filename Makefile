@@ -14,7 +14,7 @@ CLUSTER_CMD := $(PODNAME_CACHE)/podname-cluster
 # Debian packages the tests drive: command, then package.
 DEB_TOOLS := dig:bind9-dnsutils
 
-.PHONY: all build test lint unit e2e deps tools cluster-up cluster-down bench clean
+.PHONY: all build demo demo-once test lint unit e2e deps tools cluster-up cluster-down bench clean
 
 all: build
 
@@ -22,6 +22,12 @@ all: build
 
 build: ## bin/coredns with every in-tree plugin plus podname
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/coredns ./cmd/coredns
+
+demo: build tools deps ## the seed's Deployment on a local cluster, answered on 127.0.0.1:1053 until Ctrl-C
+	$(GO) run ./test/demo $(DEMO_ARGS)
+
+demo-once: ## make demo, exiting after the answers are printed and checked
+	$(MAKE) demo DEMO_ARGS=-once
 
 tools: ## etcd, kwok and the Kubernetes binaries, built once per version into $(PODNAME_CACHE)/bin
 	bash test/tools/build.sh
@@ -35,7 +41,7 @@ deps: ## Debian packages the tests use, installed when missing
 
 # Test
 
-test: lint unit e2e ## everything CI runs
+test: lint unit e2e demo-once ## everything CI runs
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi

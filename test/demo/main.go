@@ -1,0 +1,211 @@
+// Command demo shows podname working on a local cluster with no set-up:
+// it starts the test cluster, applies the seed's Deployment and Service ws,
+// serves corefile-examples/Corefile on 127.0.0.1:1053 with bin/coredns,
+// and prints each pod's name, the dig command to ask for it, and the
+// answer. It keeps serving until Ctrl-C, or exits at once with -once.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/podname/podname/test/cluster"
+	"github.com/podname/podname/test/harness"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	meta "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+func main() {
+	once := flag.Bool("once", false, "exit after printing the answers (CI runs it so)")
+	port := flag.Int("port", 1053, "DNS port on 127.0.0.1")
+	flag.Parse()
+	if err := run(*once, *port); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
+
+const zone = "mgmt.pix.yun.com"
+
+func run(once bool, port int) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	dir, err := os.MkdirTemp("", "podname-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	say("starting a local cluster (etcd, kube-apiserver, controller-manager, scheduler, kwok)")
+	if err := cluster.EnsureBinaries(); err != nil {
+		return err
+	}
+	start := time.Now()
+	kube, err := cluster.Start(ctx, cluster.Options{Dir: filepath.Join(dir, "cluster"), PodCIDR: "10.36.0.0/24"})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		say("tearing down")
+		if err := kube.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "demo: stop cluster:", err)
+		}
+	}()
+	say("cluster up in %s; KUBECONFIG=%s", time.Since(start).Round(time.Millisecond), kube.Kubeconfig())
+
+	say("applying the seed's Deployment ws (2 replicas, no subdomain) and Service ws")
+	if err := applySeed(ctx, kube); err != nil {
+		return err
+	}
+	pods, err := waitPods(ctx, kube, 2)
+	if err != nil {
+		return err
+	}
+
+	text, err := harness.Example("Corefile")
+	if err != nil {
+		return err
+	}
+	a, err := harness.LoopbackAdjust(kube.Kubeconfig())
+	if err != nil {
+		return err
+	}
+	a.DNSPort = port
+	c, err := harness.StartCoreDNS(dir, harness.AdjustCorefile(text, a), a)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := c.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "demo:", err)
+		}
+	}()
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := c.WaitReady(wctx); err != nil {
+		return err
+	}
+	say("coredns serving corefile-examples/Corefile on %s (metrics: http://127.0.0.1:%d/metrics)", c.Addr(), a.MetricsPort)
+
+	var wrong []string
+	for _, p := range pods {
+		fmt.Printf("\n  pod %s (IP in the API: %s)\n", p.Name, p.Status.PodIP)
+		for _, name := range []string{p.Name + "." + zone, p.Name + ".ws." + zone} {
+			if _, err := harness.WaitAnswer(wctx, c.Addr(), name, dns.TypeA, func(r *dns.Msg) bool { return r.Rcode == dns.RcodeSuccess }); err != nil {
+				return err
+			}
+			got, err := ask(port, name, "A")
+			if err != nil {
+				return err
+			}
+			fmt.Printf("  $ dig @127.0.0.1 -p %d %s +short\n  %s\n", port, name, strings.Join(got, " "))
+			if !slices.Equal(got, []string{p.Status.PodIP}) {
+				wrong = append(wrong, name)
+			}
+		}
+		got, err := ask(port, p.Status.PodIP, "-x")
+		if err != nil {
+			return err
+		}
+		fmt.Printf("  $ dig @127.0.0.1 -p %d -x %s +short\n  %s\n", port, p.Status.PodIP, strings.Join(got, " "))
+		if !slices.Equal(got, []string{p.Name + "." + zone + "."}) {
+			wrong = append(wrong, "PTR "+p.Status.PodIP)
+		}
+	}
+	fmt.Println()
+	if len(wrong) > 0 {
+		return fmt.Errorf("wrong answers for %v\n%s", wrong, c.Log())
+	}
+	if once {
+		say("every pod answered with its own IP")
+		return nil
+	}
+	say("serving until Ctrl-C; try: kubectl --kubeconfig %s scale deployment ws --replicas 5", kube.Kubeconfig())
+	<-ctx.Done()
+	return nil
+}
+
+func say(format string, args ...any) { fmt.Printf("demo: "+format+"\n", args...) }
+
+// ask runs the real dig and returns its +short lines.
+func ask(port int, name, qtype string) ([]string, error) {
+	args := []string{"@127.0.0.1", "-p", fmt.Sprint(port), "+short", "+tries=1", "+time=2"}
+	if qtype == "-x" {
+		args = append(args, "-x", name)
+	} else {
+		args = append(args, name, qtype)
+	}
+	out, err := exec.Command("dig", args...).CombinedOutput()
+	if errors.Is(err, exec.ErrNotFound) {
+		return nil, errors.New("dig missing: run make deps")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dig %s: %w: %s", name, err, out)
+	}
+	return strings.Fields(string(out)), nil
+}
+
+func applySeed(ctx context.Context, kube *cluster.Cluster) error {
+	labels := map[string]string{"app": "ws"}
+	replicas := int32(2)
+	svc := &corev1.Service{
+		ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "ws"},
+		Spec: corev1.ServiceSpec{Selector: labels,
+			Ports: []corev1.ServicePort{{Port: 9999, TargetPort: intstr.FromInt32(9999)}}},
+	}
+	if _, err := kube.Client().CoreV1().Services("default").Create(ctx, svc, meta.CreateOptions{}); err != nil {
+		return fmt.Errorf("create Service ws: %w", err)
+	}
+	deploy := &appsv1.Deployment{
+		ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "ws"},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &replicas,
+			Selector: &meta.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: meta.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{
+					Name: "ws", Image: "registry.example/ws:1", Ports: []corev1.ContainerPort{{ContainerPort: 9999}},
+				}}},
+			},
+		},
+	}
+	if _, err := kube.Client().AppsV1().Deployments("default").Create(ctx, deploy, meta.CreateOptions{}); err != nil {
+		return fmt.Errorf("create Deployment ws: %w", err)
+	}
+	return nil
+}
+
+func waitPods(ctx context.Context, kube *cluster.Cluster, n int) ([]corev1.Pod, error) {
+	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	var pods []corev1.Pod
+	err := harness.Poll(wctx, "the ws pods to run", func() (bool, error) {
+		list, err := kube.Client().CoreV1().Pods("default").List(wctx, meta.ListOptions{LabelSelector: "app=ws"})
+		if err != nil {
+			return false, err
+		}
+		pods = pods[:0]
+		for _, p := range list.Items {
+			if p.Status.Phase == corev1.PodRunning && p.Status.PodIP != "" {
+				pods = append(pods, p)
+			}
+		}
+		return len(pods) == n, nil
+	})
+	return pods, err
+}
