@@ -67,7 +67,6 @@ func (p *PodName) start() error {
 	if err != nil {
 		return err
 	}
-	p.w = w
 	p.idx = index.New(p.opts, w.services)
 	p.syncedCh = make(chan struct{})
 	p.stopCh = make(chan struct{})
@@ -80,7 +79,7 @@ func (p *PodName) start() error {
 		w.release()
 		return err
 	}
-	p.reg = reg
+	p.w, p.reg = w, reg
 	go func() {
 		if cache.WaitForCacheSync(p.stopCh, reg.HasSynced, w.svcReg.HasSynced) {
 			p.synced.Store(true)

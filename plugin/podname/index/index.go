@@ -80,19 +80,36 @@ func (x *Index) Update(old, cur *Pod) (shared []string) {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	var wasShared [2]bool // cur's names already shared: their conflict is not new
+	if wantCur {
+		for i, k := range keys(cur) {
+			_, wasShared[i] = x.names.more[k]
+		}
+	}
 	if wantOld {
 		x.remove(old)
 	}
 	if wantCur {
-		shared = x.add(cur)
+		for i, k := range x.add(cur) {
+			if k != "" && !wasShared[i] {
+				shared = append(shared, k)
+			}
+		}
 	}
 	x.changed.Store(time.Now().Unix())
 	return shared
 }
 
-func (x *Index) add(p *Pod) (shared []string) {
+// keys returns the names p answers to; either may be empty.
+func keys(p *Pod) [2]string {
 	name, host := p.Names()
-	for _, k := range [2]string{name, host} {
+	return [2]string{name, host}
+}
+
+// add indexes p and returns, by position in keys(p), the names that p
+// made shared.
+func (x *Index) add(p *Pod) (shared [2]string) {
+	for i, k := range keys(p) {
 		if k == "" {
 			continue
 		}
@@ -101,7 +118,7 @@ func (x *Index) add(p *Pod) (shared []string) {
 			x.link(k, +1)
 		}
 		if sh {
-			shared = append(shared, k)
+			shared[i] = k
 		}
 	}
 	if !p.HostNetwork {
@@ -110,20 +127,19 @@ func (x *Index) add(p *Pod) (shared []string) {
 				x.count(ip, +1)
 			}
 		}
+		sets := x.sets[p.Namespace]
+		if sets == nil {
+			sets = map[Labels]int32{}
+			x.sets[p.Namespace] = sets
+		}
+		sets[p.Labels]++
 	}
-	sets := x.sets[p.Namespace]
-	if sets == nil {
-		sets = map[Labels]int32{}
-		x.sets[p.Namespace] = sets
-	}
-	sets[p.Labels]++
 	x.pods++
 	return shared
 }
 
 func (x *Index) remove(p *Pod) {
-	name, host := p.Names()
-	for _, k := range [2]string{name, host} {
+	for _, k := range keys(p) {
 		if k != "" && x.names.remove(k, p) {
 			x.link(k, -1)
 		}
@@ -134,13 +150,13 @@ func (x *Index) remove(p *Pod) {
 				x.count(ip, -1)
 			}
 		}
-	}
-	if sets := x.sets[p.Namespace]; sets != nil {
-		if sets[p.Labels]--; sets[p.Labels] <= 0 {
-			delete(sets, p.Labels)
-		}
-		if len(sets) == 0 {
-			delete(x.sets, p.Namespace)
+		if sets := x.sets[p.Namespace]; sets != nil {
+			if sets[p.Labels]--; sets[p.Labels] <= 0 {
+				delete(sets, p.Labels)
+			}
+			if len(sets) == 0 {
+				delete(x.sets, p.Namespace)
+			}
 		}
 	}
 	x.pods--

@@ -318,3 +318,28 @@ func TestLabelsInterned(t *testing.T) {
 		t.Fatal("exact selector did not match")
 	}
 }
+
+func TestConflictReportedOnce(t *testing.T) {
+	x, _ := newIndex(Options{})
+	a := pod("a", "ws-0", 1, "10.0.0.1")
+	b := pod("b", "ws-0", 2, "10.0.0.2")
+	x.Update(nil, a)
+	if shared := x.Update(nil, b); !slices.Equal(shared, []string{"ws-0"}) {
+		t.Fatalf("conflict start reported as %v", shared)
+	}
+	moved := pod("b", "ws-0", 2, "10.0.0.3")
+	if shared := x.Update(b, moved); len(shared) != 0 {
+		t.Fatalf("an IP change of a conflicting pod reported %v again", shared)
+	}
+}
+
+func TestHostNetworkSelectsNoService(t *testing.T) {
+	x, svcs := newIndex(Options{HostNetwork: true})
+	p := pod("default", "agent", 1, "192.0.2.1")
+	p.HostNetwork = true
+	x.Update(nil, p)
+	svcs.Set("default", "ws", map[string]string{"app": "ws"})
+	if x.HasBelow("ws") || x.HostIn("agent", "ws") != nil {
+		t.Fatal("a hostNetwork pod gives a Service name")
+	}
+}
