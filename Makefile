@@ -14,7 +14,7 @@ CLUSTER_CMD := $(PODNAME_CACHE)/podname-cluster
 # Debian packages the tests drive: command, then package.
 DEB_TOOLS := dig:bind9-dnsutils
 
-.PHONY: all build demo demo-once test lint unit e2e deps tools cluster-up cluster-down bench clean
+.PHONY: all build demo demo-once test lint unit fuzz e2e deps tools cluster-up cluster-down bench clean
 
 all: build
 
@@ -41,7 +41,7 @@ deps: ## Debian packages the tests use, installed when missing
 
 # Test
 
-test: lint unit e2e demo-once ## everything CI runs
+test: lint unit fuzz e2e demo-once ## everything CI runs
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
@@ -49,6 +49,15 @@ lint: ## gofmt and go vet
 
 unit: ## unit tests with the race detector
 	$(GO) test -race -count=1 ./cmd/... ./plugin/... ./test/harness/...
+
+FUZZTIME ?= 15s
+FUZZ_TARGETS := FuzzServeDNS FuzzParse
+
+fuzz: ## each fuzz target for FUZZTIME (make fuzz FUZZTIME=5m for a long run)
+	@for f in $(FUZZ_TARGETS); do \
+		echo "$(GO) test -run '^$$' -fuzz '^'$$f'$$' -fuzztime $(FUZZTIME) ./plugin/podname"; \
+		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./plugin/podname || exit 1; \
+	done
 
 e2e: build tools deps ## end-to-end tests: real API server, kwok, bin/coredns, dig
 	$(GO) test -count=1 -timeout 30m ./test/cluster/... ./test/e2e/...

@@ -13,6 +13,8 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/podname/podname/plugin/podname/index"
 )
 
@@ -179,5 +181,26 @@ func TestReadyLatches(t *testing.T) {
 	p := startedPlugin(t, client, podWatches)
 	if !p.Ready() {
 		t.Fatal("not ready after sync")
+	}
+}
+
+func TestWatchMetrics(t *testing.T) {
+	client, podWatches := watchedClient(newPod("default", "ws-1", []string{"10.36.0.1"}), newPod("default", "pending", nil))
+	p := startedPlugin(t, client, podWatches)
+	held := podsHeld.WithLabelValues(p.watchKey())
+	if got := testutil.ToFloat64(held); got != 1 {
+		t.Fatalf("coredns_podname_pods = %v, want 1 (the pod without an IP is not held)", got)
+	}
+	adds := testutil.ToFloat64(podEvents.WithLabelValues("add"))
+	if _, err := client.CoreV1().Pods("default").Create(context.Background(),
+		newPod("default", "ws-2", []string{"10.36.0.2"}), meta.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the pods gauge", func() bool { return testutil.ToFloat64(held) == 2 })
+	if testutil.ToFloat64(podEvents.WithLabelValues("add")) <= adds {
+		t.Fatal("pod_events_total{event=add} did not move")
+	}
+	if testutil.ToFloat64(lastSync.WithLabelValues(p.watchKey())) == 0 {
+		t.Fatal("last_sync_timestamp_seconds not set")
 	}
 }
