@@ -12,7 +12,7 @@ CLUSTER_DIR ?= $(PODNAME_CACHE)/cluster
 CLUSTER_CMD := $(PODNAME_CACHE)/podname-cluster
 
 # Debian packages the tests drive: command, then package.
-DEB_TOOLS := dig:bind9-dnsutils
+DEB_TOOLS := dig:bind9-dnsutils ip:iproute2 python3:python3 unshare:util-linux
 
 .PHONY: all build demo demo-once test lint unit fuzz e2e deps tools cluster-up cluster-down bench clean
 
@@ -60,7 +60,7 @@ fuzz: ## each fuzz target for FUZZTIME (make fuzz FUZZTIME=5m for a long run)
 	done
 
 e2e: build tools deps ## end-to-end tests: real API server, kwok, bin/coredns, dig
-	$(GO) test -count=1 -timeout 30m ./test/cluster/... ./test/e2e/...
+	$(GO) test -count=1 -timeout 30m ./test/cluster/... ./test/e2e/... ./test/seed/...
 
 # Local cluster
 

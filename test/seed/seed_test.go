@@ -1,0 +1,382 @@
+package seed
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	meta "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/podname/podname/test/cluster"
+	"github.com/podname/podname/test/harness"
+)
+
+const (
+	dnsIP     = "10.96.0.10"   // the cluster DNS Service's usual IP, in the cluster's service CIDR
+	podCIDR   = "10.36.0.0/24" // so pod IPs look like the write-up's 10.36.0.x
+	zone      = "mgmt.pix.yun.com"
+	wsPort    = "9999"
+	namespace = "default"
+	replicas  = 2
+)
+
+// TestSeedScenario is the write-up's scenario, for real. A plain Deployment ws (no subdomain, no
+// hostname) and a plain Service ws run on the test cluster; each pod's IP is put on the network
+// namespace's loopback, and the seed's program (ws.py serve) runs once per pod with the
+// /etc/hostname, /etc/hosts and resolv.conf the kubelet would give it: it resolves its hostname,
+// listens on that IP and registers <pod>.mgmt.pix.yun.com:9999. A peer (ws.py dial) resolves
+// every registered entry through glibc and bin/coredns, serving corefile-examples/Corefile on
+// 10.96.0.10:53 with no rewrite, dials it, and must reach the pod the entry names.
+//
+// It needs root: everything runs in a network namespace the test makes. Run from outside one, it
+// makes the namespace and runs itself again inside (PODNAME_SEED_NETNS set), where the work is
+// done. Without root it skips, unless CI=true, where that is a failure.
+func TestSeedScenario(t *testing.T) {
+	if ns := os.Getenv(netnsEnv); ns != "" {
+		runInside(t, ns)
+		return
+	}
+	runOutside(t)
+}
+
+// runInside is the scenario, in network namespace ns.
+func runInside(t *testing.T, ns string) {
+	requireInNetns(t, ns)
+	python := os.Getenv(pythonEnv)
+	if python == "" {
+		t.Fatalf("%s is unset: run TestSeedScenario from outside the network namespace", pythonEnv)
+	}
+	script, err := filepath.Abs("ws.py")
+	if err != nil {
+		t.Fatalf("find ws.py: %v", err)
+	}
+	if _, err := os.Stat(script); err != nil {
+		t.Fatalf("ws.py: %v", err)
+	}
+	start := time.Now()
+	step := func(what string) { t.Logf("%-32s %s", what, time.Since(start).Round(time.Millisecond)) }
+
+	kube := cluster.StartForTest(t, cluster.Options{PodCIDR: podCIDR})
+	step("cluster up")
+	pods := deploySeed(t, kube)
+	step("ws pods running")
+	for _, p := range pods {
+		if p.Spec.Subdomain != "" || p.Spec.Hostname != "" {
+			t.Fatalf("pod %s has subdomain %q, hostname %q: the seed's Deployment sets neither", p.Name, p.Spec.Subdomain, p.Spec.Hostname)
+		}
+		for _, ip := range podIPs(p) {
+			addToLoopback(t, ip)
+		}
+		t.Logf("pod %s has IP %s", p.Name, strings.Join(podIPs(p), ","))
+	}
+
+	dns := startCoreDNS(t, kube.Kubeconfig())
+	step("coredns ready on " + dnsIP + ":53")
+
+	dir := t.TempDir()
+	registry := filepath.Join(dir, "registry")
+	if err := os.Mkdir(registry, 0o755); err != nil {
+		t.Fatalf("create registry: %v", err)
+	}
+	var servers []*wsServer
+	for _, p := range pods {
+		servers = append(servers, startServer(t, python, script, registry, filepath.Join(dir, "pods", p.Name), p))
+	}
+	entries := waitRegistered(t, registry, servers)
+	step("ws servers registered")
+	var want []string
+	for _, p := range pods {
+		want = append(want, p.Name+"."+zone+":"+wsPort)
+	}
+	slices.Sort(want)
+	if !slices.Equal(entries, want) {
+		t.Fatalf("registry holds %v, want %v", entries, want)
+	}
+
+	before := metrics(t, dns)
+	answers := dial(t, python, script, filepath.Join(dir, "peer"), registry)
+	step("peer dialled every entry")
+	after := metrics(t, dns)
+	for _, p := range pods {
+		entry := p.Name + "." + zone + ":" + wsPort
+		a, ok := answers[entry]
+		switch {
+		case !ok:
+			t.Errorf("%s: the peer printed no answer for it", entry)
+		case a.ip != p.Status.PodIP:
+			t.Errorf("%s resolved to %s; the API server says pod %s has %s", entry, a.ip, p.Name, p.Status.PodIP)
+		case a.answer != p.Name:
+			t.Errorf("%s (%s) answered %q, want its own pod name %q", entry, a.ip, a.answer, p.Name)
+		}
+	}
+	if len(answers) != len(pods) {
+		t.Errorf("the peer answered for %d entries, want %d", len(answers), len(pods))
+	}
+
+	// The peer resolved as a pod does: ndots:5 sends each name through the search list first,
+	// and the kubernetes plugin must answer every one NXDOMAIN (forward's upstream is dead and
+	// would answer SERVFAIL) before podname answers the name as registered.
+	nxdomain := counter(after, "coredns_dns_responses_total", `rcode="NXDOMAIN"`) -
+		counter(before, "coredns_dns_responses_total", `rcode="NXDOMAIN"`)
+	hits := counter(after, "coredns_podname_requests_total", `result="hit"`) -
+		counter(before, "coredns_podname_requests_total", `result="hit"`)
+	t.Logf("while the peer resolved: %v NXDOMAIN answers (search domains), %v podname hits", nxdomain, hits)
+	if want := float64(len(pods) * len(searchDomains(namespace))); nxdomain < want {
+		t.Errorf("%v NXDOMAIN answers while the peer resolved, want at least %v: one per entry and search domain", nxdomain, want)
+	}
+	if hits < float64(len(pods)) {
+		t.Errorf("%v podname hits while the peer resolved, want at least %d", hits, len(pods))
+	}
+}
+
+// metrics is the text of CoreDNS's /metrics.
+func metrics(t *testing.T, c *harness.CoreDNS) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	text, err := c.Metrics(ctx)
+	if err != nil {
+		t.Fatalf("coredns metrics: %v", err)
+	}
+	return text
+}
+
+// counter sums the samples of metric in the Prometheus text whose labels hold every one of
+// labels (each as name="value").
+func counter(text, metric string, labels ...string) float64 {
+	var sum float64
+	for _, line := range strings.Split(text, "\n") {
+		rest, ok := strings.CutPrefix(line, metric+"{")
+		if !ok {
+			continue
+		}
+		set, value, ok := strings.Cut(rest, "} ")
+		if !ok || slices.ContainsFunc(labels, func(l string) bool { return !strings.Contains(set, l) }) {
+			continue
+		}
+		if v, err := strconv.ParseFloat(strings.TrimSpace(value), 64); err == nil {
+			sum += v
+		}
+	}
+	return sum
+}
+
+// requireInNetns fails t unless this process is in network namespace ns: pod IPs go on this
+// namespace's loopback, never the host's.
+func requireInNetns(t *testing.T, ns string) {
+	t.Helper()
+	var self, want syscall.Stat_t
+	if err := syscall.Stat("/proc/self/ns/net", &self); err != nil {
+		t.Fatalf("stat /proc/self/ns/net: %v", err)
+	}
+	if err := syscall.Stat("/run/netns/"+ns, &want); err != nil {
+		t.Fatalf("stat /run/netns/%s: %v", ns, err)
+	}
+	if self.Dev != want.Dev || self.Ino != want.Ino {
+		t.Fatalf("%s=%s but this process is not in that network namespace", netnsEnv, ns)
+	}
+}
+
+// addToLoopback puts ip on lo, where the pod's program binds it.
+func addToLoopback(t *testing.T, ip string) {
+	t.Helper()
+	prefix := ip + "/32"
+	if strings.Contains(ip, ":") {
+		prefix = ip + "/128"
+	}
+	if out, err := exec.Command("ip", "addr", "add", prefix, "dev", "lo").CombinedOutput(); err != nil {
+		t.Fatalf("ip addr add %s dev lo: %v: %s", prefix, err, bytes.TrimSpace(out))
+	}
+}
+
+// deploySeed creates the seed's Service and Deployment ws and returns the pods once all
+// replicas run with IPs.
+func deploySeed(t *testing.T, kube *cluster.Cluster) []corev1.Pod {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	labels := map[string]string{"app": "ws"}
+	svc := &corev1.Service{
+		ObjectMeta: meta.ObjectMeta{Namespace: namespace, Name: "ws"},
+		Spec: corev1.ServiceSpec{
+			Selector: labels,
+			Ports:    []corev1.ServicePort{{Port: 9999, TargetPort: intstr.FromInt32(9999)}},
+		},
+	}
+	if _, err := kube.Client().CoreV1().Services(namespace).Create(ctx, svc, meta.CreateOptions{}); err != nil {
+		t.Fatalf("create Service ws: %v", err)
+	}
+	n := int32(replicas)
+	deploy := &appsv1.Deployment{
+		ObjectMeta: meta.ObjectMeta{Namespace: namespace, Name: "ws"},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &n,
+			Selector: &meta.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: meta.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{
+					Name: "ws", Image: "registry.example/ws:1",
+					Ports: []corev1.ContainerPort{{ContainerPort: 9999}},
+				}}},
+			},
+		},
+	}
+	if _, err := kube.Client().AppsV1().Deployments(namespace).Create(ctx, deploy, meta.CreateOptions{}); err != nil {
+		t.Fatalf("create Deployment ws: %v", err)
+	}
+	var pods []corev1.Pod
+	err := harness.Poll(ctx, fmt.Sprintf("%d running ws pods with IPs", replicas), func() (bool, error) {
+		list, err := kube.Client().CoreV1().Pods(namespace).List(ctx, meta.ListOptions{LabelSelector: "app=ws"})
+		if err != nil {
+			return false, fmt.Errorf("list pods: %w", err)
+		}
+		pods = pods[:0]
+		for _, p := range list.Items {
+			if p.Status.Phase == corev1.PodRunning && p.Status.PodIP != "" && p.DeletionTimestamp == nil {
+				pods = append(pods, p)
+			}
+		}
+		return len(pods) == replicas && len(list.Items) == replicas, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pods
+}
+
+// startCoreDNS serves corefile-examples/Corefile on dnsIP:53 with the cluster's kubeconfig and
+// a dead upstream, and returns once /ready answers.
+func startCoreDNS(t *testing.T, kubeconfig string) *harness.CoreDNS {
+	t.Helper()
+	text, err := harness.Example("Corefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The point of the scenario: the seed's rewrite workaround is not needed.
+	if strings.Contains(text, "rewrite") {
+		t.Fatal("corefile-examples/Corefile uses rewrite; the scenario runs without the seed's workaround")
+	}
+	ports, err := harness.FreePorts(dnsIP, 3)
+	if err != nil {
+		t.Fatalf("ports on %s: %v", dnsIP, err)
+	}
+	// Nothing listens there: a query that reaches forward fails, so the peer's answers can
+	// only come from podname and kubernetes.
+	dead, err := harness.FreePorts("127.0.0.1", 1)
+	if err != nil {
+		t.Fatalf("upstream port: %v", err)
+	}
+	a := harness.Adjust{Bind: dnsIP, DNSPort: 53, HealthPort: ports[0], ReadyPort: ports[1], MetricsPort: ports[2],
+		Kubeconfig: kubeconfig, Upstream: fmt.Sprintf("127.0.0.1:%d", dead[0])}
+	c, err := harness.StartCoreDNS(t.TempDir(), harness.AdjustCorefile(text, a), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Stop(); err != nil {
+			t.Error(err)
+		}
+		if t.Failed() {
+			t.Logf("coredns log:\n%s", c.Log())
+		}
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	if err := c.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// waitRegistered waits until every server has registered, failing at once if one exits, and
+// returns the registry's entries, sorted.
+func waitRegistered(t *testing.T, registry string, servers []*wsServer) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	var entries []string
+	err := harness.Poll(ctx, fmt.Sprintf("%d entries in %s", len(servers), registry), func() (bool, error) {
+		for _, s := range servers {
+			if err := s.exited(); err != nil {
+				return false, fmt.Errorf("%w\n%s", err, s.log())
+			}
+		}
+		dirents, err := os.ReadDir(registry)
+		if err != nil {
+			return false, fmt.Errorf("read registry: %w", err)
+		}
+		entries = entries[:0]
+		for _, d := range dirents {
+			if !strings.HasPrefix(d.Name(), ".") {
+				entries = append(entries, d.Name())
+			}
+		}
+		return len(entries) >= len(servers), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range servers {
+		t.Logf("pod %s: %s", s.pod.Name, strings.TrimSpace(s.log()))
+	}
+	slices.Sort(entries)
+	return entries
+}
+
+// peerAnswer is what the peer got for one registry entry.
+type peerAnswer struct{ ip, answer string }
+
+// dial runs `ws.py dial` as a peer pod would, with the kubelet's resolv.conf and a hosts file
+// naming none of the ws pods, and returns its answers by entry.
+func dial(t *testing.T, python, script, dir, registry string) map[string]peerAnswer {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatalf("peer: %v", err)
+	}
+	paths, err := writeFiles(dir, map[string]string{
+		"hosts":       kubeletHosts("peer", nil),
+		"resolv.conf": kubeletResolvConf(namespace),
+	})
+	if err != nil {
+		t.Fatalf("peer: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	cmd := inMountNS(ctx, []bind{
+		{paths["hosts"], "/etc/hosts"},
+		{paths["resolv.conf"], "/etc/resolv.conf"},
+	}, python, script, "dial", registry)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	runErr := cmd.Run()
+	for line := range strings.Lines(stderr.String()) {
+		t.Logf("peer: %s", strings.TrimSpace(line))
+	}
+	answers := map[string]peerAnswer{}
+	for line := range strings.Lines(stdout.String()) {
+		line = strings.TrimSpace(line)
+		f := strings.Split(line, " -> ")
+		if len(f) != 3 {
+			t.Errorf("peer: %s", line)
+			continue
+		}
+		t.Logf("peer: %s", line)
+		answers[f[0]] = peerAnswer{ip: f[1], answer: f[2]}
+	}
+	if runErr != nil {
+		t.Fatalf("ws.py dial: %v", runErr)
+	}
+	return answers
+}
