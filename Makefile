@@ -12,9 +12,9 @@ CLUSTER_DIR ?= $(PODNAME_CACHE)/cluster
 CLUSTER_CMD := $(PODNAME_CACHE)/podname-cluster
 
 # Debian packages the tests drive: command, then package.
-DEB_TOOLS := dig:bind9-dnsutils ip:iproute2 python3:python3 unshare:util-linux
+DEB_TOOLS := dig:bind9-dnsutils ip:iproute2 python3:python3 unshare:util-linux prometheus:prometheus
 
-.PHONY: all build demo demo-once test lint unit fuzz e2e deps tools cluster-up cluster-down bench clean
+.PHONY: all build image demo demo-once test lint unit fuzz e2e deploy-test deps tools cluster-up cluster-down bench clean
 
 all: build
 
@@ -29,6 +29,17 @@ demo: build tools deps ## the seed's Deployment on a local cluster, answered on 
 demo-once: ## make demo, exiting after the answers are printed and checked
 	$(MAKE) demo DEMO_ARGS=-once
 
+IMAGE     ?= ghcr.io/podname/coredns-podname
+IMAGE_TAG ?= $(VERSION)
+
+image: ## $(IMAGE):$(IMAGE_TAG) from Dockerfile, with the first of docker, podman, buildah that works
+	@why=""; for tool in docker podman buildah; do \
+		if ! command -v $$tool >/dev/null; then why="$$why $$tool not installed;"; continue; fi; \
+		if ! $$tool info >/dev/null 2>&1; then why="$$why '$$tool info' fails;"; continue; fi; \
+		exec $$tool build --build-arg VERSION=$(VERSION) -t $(IMAGE):$(IMAGE_TAG) .; \
+	done; \
+	echo "make image: no container builder works here:$${why%;}" >&2; exit 1
+
 tools: ## etcd, kwok and the Kubernetes binaries, built once per version into $(PODNAME_CACHE)/bin
 	bash test/tools/build.sh
 
@@ -36,12 +47,12 @@ deps: ## Debian packages the tests use, installed when missing
 	@missing=""; for t in $(DEB_TOOLS); do command -v $${t%%:*} >/dev/null || missing="$$missing $${t#*:}"; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing; run: sudo apt-get install$$missing"; exit 1; fi; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
 # Test
 
-test: lint unit fuzz e2e demo-once ## everything CI runs
+test: lint unit fuzz e2e deploy-test demo-once ## everything CI runs
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
@@ -61,6 +72,9 @@ fuzz: ## each fuzz target for FUZZTIME (make fuzz FUZZTIME=5m for a long run)
 
 e2e: build tools deps ## end-to-end tests: real API server, kwok, bin/coredns, dig
 	$(GO) test -count=1 -timeout 30m ./test/cluster/... ./test/e2e/... ./test/seed/...
+
+deploy-test: build tools deps ## deploy/ against a real API server: renderings, dry runs, installs, RBAC, Prometheus, dashboard
+	$(GO) test -count=1 -timeout 15m ./test/deploy/...
 
 # Local cluster
 

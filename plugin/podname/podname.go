@@ -80,8 +80,10 @@ func (p *PodName) start() error {
 		return err
 	}
 	p.w, p.reg = w, reg
+	conflicts.WithLabelValues(p.primary).Set(float64(p.idx.Conflicts()))
 	go func() {
 		if cache.WaitForCacheSync(p.stopCh, reg.HasSynced, w.svcReg.HasSynced) {
+			w.stats.delivered()
 			p.synced.Store(true)
 			close(p.syncedCh)
 		}

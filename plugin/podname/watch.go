@@ -96,6 +96,8 @@ func startWatch(key string, client kubernetes.Interface, selector string) (*watc
 		return nil, fmt.Errorf("watch %s: index services: %w", key, err)
 	}
 	w.svcReg = reg
+	// The series exist from the start: a dashboard sees 0, not "no data".
+	podsHeld.WithLabelValues(key).Set(0)
 	go w.pods.Run(w.stop)
 	go w.svcs.Run(w.stop)
 	go w.stats.track(w.pods, w.stop)

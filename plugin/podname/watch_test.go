@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/podname/podname/plugin/podname/index"
@@ -181,6 +182,13 @@ func TestReadyLatches(t *testing.T) {
 	p := startedPlugin(t, client, podWatches)
 	if !p.Ready() {
 		t.Fatal("not ready after sync")
+	}
+	// An empty cluster still has every series, at 0, and a sync time.
+	if got, err := testutil.GatherAndCount(prometheus.DefaultGatherer, "coredns_podname_pods", "coredns_podname_conflicts", "coredns_podname_last_sync_timestamp_seconds"); err != nil || got < 3 {
+		t.Fatalf("%d series of pods, conflicts, last sync after an empty sync (%v); want each", got, err)
+	}
+	if testutil.ToFloat64(lastSync.WithLabelValues(p.watchKey())) == 0 {
+		t.Fatal("last_sync_timestamp_seconds not set at sync")
 	}
 }
 

@@ -1,0 +1,37 @@
+# The podname CoreDNS build as an image, the way CoreDNS's own Dockerfile makes one: the static
+# binary, given cap_net_bind_service in a Debian stage so it binds :53 without root, on
+# distroless static as the nonroot user. Build with `make image`.
+
+ARG GO_IMAGE=golang:1.26
+ARG DEBIAN_IMAGE=debian:bookworm-slim
+ARG BASE_IMAGE=gcr.io/distroless/static-debian12:nonroot
+
+FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS build
+WORKDIR /src
+# Modules first, so a source change does not download them again.
+COPY go.mod go.sum ./
+RUN go mod download
+COPY cmd/ cmd/
+COPY plugin/ plugin/
+# VERSION comes from the Makefile (git describe); the build context has no .git.
+ARG VERSION=dev
+ARG TARGETOS
+ARG TARGETARCH
+# The flags of `make build`.
+RUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH go build -mod=readonly -trimpath \
+        -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=podname-${VERSION}" \
+        -o /coredns ./cmd/coredns
+
+FROM --platform=$BUILDPLATFORM ${DEBIAN_IMAGE} AS caps
+RUN apt-get -qq update \
+    && DEBIAN_FRONTEND=noninteractive apt-get -yqq install --no-install-recommends libcap2-bin \
+    && apt-get clean
+COPY --from=build /coredns /coredns
+RUN setcap cap_net_bind_service=+ep /coredns
+
+FROM ${BASE_IMAGE}
+COPY --from=caps /coredns /coredns
+# Numeric, so that runAsNonRoot can verify it without a runAsUser (the manifests set both).
+USER 65532:65532
+EXPOSE 53 53/udp
+ENTRYPOINT ["/coredns"]

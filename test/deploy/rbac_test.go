@@ -1,0 +1,214 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/podname/podname/test/harness"
+
+	authorizationv1 "k8s.io/api/authorization/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// TestRBAC: deploy/base's ClusterRole is enough and needed. The API server runs with
+// --authorization-mode=RBAC (test/cluster/apiserver.go) and the ServiceAccounts act through
+// tokens from the TokenRequest API, as pods do. kube-system/coredns, bound by deploy/base, gains
+// exactly get/list/watch on pods and services, and the real coredns running as it syncs and
+// answers; a ServiceAccount without the binding never gets ready, and coredns's log names the
+// permission it lacks.
+func TestRBAC(t *testing.T) {
+	c := startCluster(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	if _, err := kubectlClean(ctx, c.Kubeconfig(), "apply", "-k", deployDir("base")); err != nil {
+		t.Fatalf("apply deploy/base: %v", err)
+	}
+	// deploy/base binds the ServiceAccount the cluster's CoreDNS already has; here nothing
+	// made it, so the test does, and one more that nothing binds.
+	createServiceAccount(t, c, "kube-system", "coredns")
+	createServiceAccount(t, c, "kube-system", "coredns-unbound")
+	bound := serviceAccountKubeconfig(t, c, "kube-system", "coredns")
+	unbound := serviceAccountKubeconfig(t, c, "kube-system", "coredns-unbound")
+
+	role, err := c.Client().RbacV1().ClusterRoles().Get(ctx, "system:podname", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("get ClusterRole system:podname: %v", err)
+	}
+	checkPodnameRules(t, role.Rules)
+
+	// What the binding adds, as the API server's authorizer reports it to each ServiceAccount
+	// itself, cluster-wide rules included, in a namespace and across all of them.
+	gained := difference(rulesOf(t, ctx, bound, "default"), rulesOf(t, ctx, unbound, "default"))
+	want := []string{"get pods", "get services", "list pods", "list services", "watch pods", "watch services"}
+	if !slices.Equal(gained, want) {
+		t.Errorf("the binding gives kube-system/coredns %v, want exactly %v", gained, want)
+	}
+	for _, verb := range []string{"get", "list", "watch"} {
+		for _, resource := range []string{"pods", "services"} {
+			if !allowed(t, ctx, bound, verb, resource) {
+				t.Errorf("kube-system/coredns may not %s %s in all namespaces", verb, resource)
+			}
+		}
+	}
+	for _, denied := range [][2]string{{"list", "secrets"}, {"list", "endpoints"}, {"list", "namespaces"}, {"create", "pods"}, {"delete", "pods"}, {"update", "services"}} {
+		if allowed(t, ctx, bound, denied[0], denied[1]) {
+			t.Errorf("kube-system/coredns may %s %s in all namespaces; the binding must grant nothing more", denied[0], denied[1])
+		}
+	}
+
+	ips := runPods(t, c, "rbac-pod")
+	corefile := corefileOf(t, render(t, "overlays/standalone"), "podname")
+
+	t.Run("bound", func(t *testing.T) {
+		dnsServer := startCoreDNS(t, corefile, loopback(t, bound))
+		waitReady(t, dnsServer)
+		expectA(t, dnsServer.Addr(), "rbac-pod."+zone, ips["rbac-pod"])
+	})
+
+	t.Run("unbound", func(t *testing.T) {
+		dnsServer := startCoreDNS(t, corefile, loopback(t, unbound))
+		// The list is refused and logged, and start-up gives up waiting for it after
+		// startup_timeout, retrying meanwhile; by then coredns would have been ready.
+		want := []string{"forbidden", `User "system:serviceaccount:kube-system:coredns-unbound"`, `cannot list resource "pods"`}
+		gaveUp := "starting server with unsynced Kubernetes API"
+		var refusal string
+		err := harness.Poll(ctx, "coredns to log the refused list of pods and start unsynced", func() (bool, error) {
+			if dnsServer.Exited() {
+				return false, fmt.Errorf("coredns exited")
+			}
+			log := dnsServer.Log()
+			refusal = ""
+			for _, line := range strings.Split(log, "\n") {
+				if containsAll(line, want) {
+					refusal = line
+				}
+			}
+			return refusal != "" && strings.Contains(log, gaveUp), nil
+		})
+		if err != nil {
+			t.Fatalf("%v; want a log line containing all of %q, and %q", err, want, gaveUp)
+		}
+		t.Logf("coredns logged: %s", refusal)
+		code, body := getReady(t, ctx, dnsServer)
+		if code != http.StatusServiceUnavailable || !strings.Contains(body, "podname") {
+			t.Errorf("/ready without the binding: %d %q, want 503 naming podname", code, body)
+		}
+		// Past startup_timeout it serves anyway, SERVFAIL for what it has not listed.
+		r, err := harness.WaitAnswer(ctx, dnsServer.Addr(), "rbac-pod."+zone, dns.TypeA, func(*dns.Msg) bool { return true })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Rcode != dns.RcodeServerFailure {
+			t.Errorf("A rbac-pod.%s without the binding: %s, want SERVFAIL", zone, dns.RcodeToString[r.Rcode])
+		}
+	})
+}
+
+// clientFor is a clientset acting with kubeconfig.
+func clientFor(t *testing.T, kubeconfig string) kubernetes.Interface {
+	t.Helper()
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		t.Fatalf("load kubeconfig %s: %v", kubeconfig, err)
+	}
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatalf("client for %s: %v", kubeconfig, err)
+	}
+	return client
+}
+
+// rulesOf asks the API server, as kubeconfig's user, which resource rules it holds in ns,
+// and returns them as sorted "verb resource" pairs (resource prefixed by its group unless core).
+func rulesOf(t *testing.T, ctx context.Context, kubeconfig, ns string) []string {
+	t.Helper()
+	review, err := clientFor(t, kubeconfig).AuthorizationV1().SelfSubjectRulesReviews().Create(ctx,
+		&authorizationv1.SelfSubjectRulesReview{Spec: authorizationv1.SelfSubjectRulesReviewSpec{Namespace: ns}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("SelfSubjectRulesReview as %s: %v", kubeconfig, err)
+	}
+	if review.Status.Incomplete {
+		t.Fatalf("SelfSubjectRulesReview as %s is incomplete: %s", kubeconfig, review.Status.EvaluationError)
+	}
+	var pairs []string
+	for _, r := range review.Status.ResourceRules {
+		for _, g := range r.APIGroups {
+			for _, res := range r.Resources {
+				if g != "" {
+					res = res + "." + g
+				}
+				for _, v := range r.Verbs {
+					pairs = append(pairs, v+" "+res)
+				}
+			}
+		}
+	}
+	slices.Sort(pairs)
+	return slices.Compact(pairs)
+}
+
+// allowed asks the API server, as kubeconfig's user, whether it may verb resource in every namespace.
+func allowed(t *testing.T, ctx context.Context, kubeconfig, verb, resource string) bool {
+	t.Helper()
+	review, err := clientFor(t, kubeconfig).AuthorizationV1().SelfSubjectAccessReviews().Create(ctx,
+		&authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
+			ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: verb, Resource: resource},
+		}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("SelfSubjectAccessReview %s %s as %s: %v", verb, resource, kubeconfig, err)
+	}
+	return review.Status.Allowed
+}
+
+// difference is the sorted elements of a not in b.
+func difference(a, b []string) []string {
+	var out []string
+	for _, s := range a {
+		if !slices.Contains(b, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func containsAll(s string, subs []string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
+}
+
+// getReady returns the status and body of coredns's /ready.
+func getReady(t *testing.T, ctx context.Context, c *harness.CoreDNS) (int, string) {
+	t.Helper()
+	url := "http://" + net.JoinHostPort(c.Adjust.Bind, strconv.Itoa(c.Adjust.ReadyPort)) + "/ready"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatalf("request %s: %v", url, err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("get %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read %s: %v", url, err)
+	}
+	return resp.StatusCode, string(body)
+}
