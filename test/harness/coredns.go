@@ -131,14 +131,24 @@ func (c *CoreDNS) Ready(ctx context.Context) (int, error) {
 	return httpStatus(ctx, fmt.Sprintf("http://%s/ready", net.JoinHostPort(c.Adjust.Bind, strconv.Itoa(c.Adjust.ReadyPort))))
 }
 
-// WaitReady polls /ready until it answers 200, the process exits, or ctx ends.
+// WaitReady polls /ready until it answers 200 and then DNS until the
+// server replies (CoreDNS serves /ready before it opens its DNS sockets),
+// or the process exits, or ctx ends.
 func (c *CoreDNS) WaitReady(ctx context.Context) error {
-	return Poll(ctx, "coredns /ready", func() (bool, error) {
+	err := Poll(ctx, "coredns /ready", func() (bool, error) {
 		if c.Exited() {
 			return false, fmt.Errorf("coredns exited: %v\n%s", c.waitErr, c.Log())
 		}
 		code, err := c.Ready(ctx)
 		return err == nil && code == http.StatusOK, nil
+	})
+	if err != nil {
+		return err
+	}
+	// A name in no zone of ours: any reply, even an error, means serving.
+	return Poll(ctx, "coredns to answer DNS", func() (bool, error) {
+		_, err := Query(c.Addr(), "serving.check.invalid.", 1)
+		return err == nil, nil
 	})
 }
 
