@@ -41,6 +41,7 @@ func (c connection) client() (kubernetes.Interface, error) {
 	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	cfg.UserAgent = fmt.Sprintf("%s/%s podname (%s/%s/%s)", coremain.CoreName, coremain.CoreVersion,
 		runtime.GOOS, runtime.GOARCH, runtime.Version())
+	cfg.Wrap(newReach(c.key()).wrap)
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("create kubernetes client (%s): %w", c.key(), err)

@@ -54,7 +54,10 @@ func (p *PodName) Name() string { return Name }
 
 // Ready implements ready.Readiness: true once the first list is in, and
 // never false again, so an API outage does not unready every replica.
-func (p *PodName) Ready() bool { return p.synced.Load() }
+// During a reload the new stanza is ready as soon as the watch it shares
+// with the old one is: the old stanza answers until the new one has
+// replayed the watch into its index, so /ready does not blink.
+func (p *PodName) Ready() bool { return p.synced.Load() || watchSynced(p.watchKey()) }
 
 var errNotStarted = errors.New("podname: not started")
 
@@ -82,11 +85,16 @@ func (p *PodName) start() error {
 	p.w, p.reg = w, reg
 	conflicts.WithLabelValues(p.primary).Set(float64(p.idx.Conflicts()))
 	go func() {
-		if cache.WaitForCacheSync(p.stopCh, reg.HasSynced, w.svcReg.HasSynced) {
-			w.stats.delivered()
-			p.synced.Store(true)
-			close(p.syncedCh)
+		for _, done := range []<-chan struct{}{reg.HasSyncedChecker().Done(), w.svcReg.HasSyncedChecker().Done()} {
+			select {
+			case <-done:
+			case <-p.stopCh:
+				return
+			}
 		}
+		w.stats.delivered()
+		p.synced.Store(true)
+		close(p.syncedCh)
 	}()
 	return nil
 }

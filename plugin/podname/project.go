@@ -12,6 +12,7 @@ import (
 
 	api "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/cache"
 )
 
 // podObject is what the informer stores for a Pod: the index's projection
@@ -62,6 +63,30 @@ func projectPod(obj any) (any, error) {
 		}
 	}
 	return o, nil
+}
+
+// reusingProjections is projectPod that returns the projection store holds
+// for the pod when it would answer the same: a relist or an update that
+// changes nothing podname keeps then allocates nothing that lives, and the
+// list being replayed shares its projections with the store it replaces,
+// instead of holding a second copy of every pod.
+func reusingProjections(store cache.Store) cache.TransformFunc {
+	return func(obj any) (any, error) {
+		p, ok := obj.(*api.Pod)
+		if !ok {
+			return obj, nil
+		}
+		o, err := projectPod(p)
+		cur, ok := o.(*podObject)
+		if err != nil || !ok {
+			return o, err
+		}
+		held, exists, err := store.GetByKey(p.Namespace + "/" + cur.Name)
+		if prev, ok := held.(*podObject); err == nil && exists && ok && prev.equal(cur) && prev.readySince == cur.readySince {
+			return prev, nil
+		}
+		return cur, nil
+	}
 }
 
 // podIPs returns the pod's IPs from status.podIPs, else status.podIP,

@@ -50,6 +50,15 @@ func acquireWatch(key string, client kubernetes.Interface, selector string) (*wa
 	return w, nil
 }
 
+// watchSynced reports whether the watch for key runs and has listed both
+// pods and services once.
+func watchSynced(key string) bool {
+	watches.mu.Lock()
+	w := watches.m[key]
+	watches.mu.Unlock()
+	return w != nil && w.pods.HasSynced() && w.svcs.HasSynced()
+}
+
 // release drops one reference and stops the watch with the last.
 func (w *watch) release() {
 	watches.mu.Lock()
@@ -75,7 +84,7 @@ func startWatch(key string, client kubernetes.Interface, selector string) (*watc
 		stop:     make(chan struct{}),
 	}
 	for _, step := range []func() error{
-		func() error { return w.pods.SetTransform(projectPod) },
+		func() error { return w.pods.SetTransform(reusingProjections(w.pods.GetStore())) },
 		func() error { return w.svcs.SetTransform(projectService) },
 		func() error { return w.pods.SetWatchErrorHandler(w.watchError("pods")) },
 		func() error { return w.svcs.SetWatchErrorHandler(w.watchError("services")) },
@@ -104,8 +113,9 @@ func startWatch(key string, client kubernetes.Interface, selector string) (*watc
 	return w, nil
 }
 
-// watchError logs a failed list or watch once per distinct message, so an
-// outage or a missing permission says so in one line, not one per retry.
+// watchError logs a failed list or watch once per distinct message, so a
+// missing permission says so in one line, not one per retry. The reflector
+// retries a refused connection without calling it: reach logs outages.
 func (w *watch) watchError(resource string) cache.WatchErrorHandler {
 	var last string
 	return func(_ *cache.Reflector, err error) {

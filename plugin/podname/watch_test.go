@@ -139,8 +139,17 @@ func TestWatchSharedAndReleased(t *testing.T) {
 	if prod.idx.Host("ws-1") != nil || def.idx.Host("ws-1") == nil {
 		t.Fatal("the namespaces filter is not applied per stanza")
 	}
-	// A reload: the new stanza starts before the old one stops.
+	// A reload: the new stanza starts before the old one stops. It is ready
+	// before it starts, because the watch it will join has synced, so the
+	// ready plugin, which asks it first, never sees the server unready.
 	next := &PodName{Zones: []string{zone}, primary: zone, client: client, conn: conn}
+	if !next.Ready() {
+		t.Fatal("a reloaded stanza is not ready though its shared watch has synced")
+	}
+	other := &PodName{Zones: []string{zone}, primary: zone, client: client, conn: conn, selector: "app=db"}
+	if other.Ready() {
+		t.Fatal("a stanza whose watch has not started reports ready")
+	}
 	if err := next.start(); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,54 @@
+package podname
+
+import (
+	"testing"
+
+	"k8s.io/client-go/tools/cache"
+)
+
+// TestReusingProjections: a pod that would project the same as the one held
+// gets the held projection back (a relist holds one copy of each pod, not
+// two); any change podname answers with gets a new one.
+func TestReusingProjections(t *testing.T) {
+	store := cache.NewStore(cache.MetaNamespaceKeyFunc)
+	transform := reusingProjections(store)
+	project := func(obj any) *podObject {
+		t.Helper()
+		o, err := transform(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o.(*podObject)
+	}
+	pod := newPod("default", "ws-1", []string{"10.36.0.1"})
+	held := project(pod)
+	if err := store.Add(held); err != nil {
+		t.Fatal(err)
+	}
+
+	same := pod.DeepCopy()
+	same.ResourceVersion = "2"
+	same.Annotations = map[string]string{"touched": "yes"}
+	if got := project(same); got != held {
+		t.Error("an update that changes nothing podname keeps made a new projection")
+	}
+	for name, change := range map[string]func(){
+		"IP":       func() { same.Status.PodIP, same.Status.PodIPs = "10.36.0.2", nil },
+		"labels":   func() { same.Labels = map[string]string{"app": "db"} },
+		"hostname": func() { same.Spec.Hostname = "other" },
+		"phase":    func() { same.Status.Phase = "Failed" },
+	} {
+		same = pod.DeepCopy()
+		change()
+		if got := project(same); got == held || got.equal(held) {
+			t.Errorf("a changed %s reused the held projection", name)
+		}
+	}
+	other := newPod("prod", "ws-1", []string{"10.36.0.1"})
+	if got := project(other); got == held {
+		t.Error("a pod of another namespace got the held projection")
+	}
+	if got, err := transform(cache.DeletedFinalStateUnknown{Key: "default/ws-1", Obj: held}); err != nil || got.(cache.DeletedFinalStateUnknown).Obj != held {
+		t.Error("a tombstone was not passed through")
+	}
+}

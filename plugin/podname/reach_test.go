@@ -1,0 +1,108 @@
+package podname
+
+import (
+	"bytes"
+	"context"
+	golog "log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	meta "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// logged captures what the plugin logs during a test.
+type logged struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logged) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(b)
+}
+
+func (l *logged) count(s string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Count(l.buf.String(), s)
+}
+
+func captureLog(t *testing.T) *logged {
+	t.Helper()
+	l := &logged{}
+	out := golog.Writer()
+	golog.SetOutput(l)
+	t.Cleanup(func() { golog.SetOutput(out) })
+	return l
+}
+
+// TestReachLogsOutageOnce: a client whose API server goes away logs one
+// warning however often it retries, and one line when it gets through again.
+func TestReachLogsOutageOnce(t *testing.T) {
+	logs := captureLog(t)
+	arrived := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/namespaces/slow/") {
+			arrived <- struct{}{}
+			<-r.Context().Done() // held until the client gives up
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"kind":"PodList","apiVersion":"v1","metadata":{},"items":[]}`))
+	}))
+	defer srv.Close()
+	addr := srv.Listener.Addr().String()
+	client, err := connection{endpoint: srv.URL}.client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := func() error {
+		_, err := client.CoreV1().Pods("").List(context.Background(), meta.ListOptions{})
+		return err
+	}
+	if err := list(); err != nil {
+		t.Fatalf("list with the server up: %v", err)
+	}
+	// The API server goes away: its port refuses connections.
+	srv.Listener.Close()
+	srv.CloseClientConnections()
+	for range 3 {
+		if list() == nil {
+			t.Fatal("list succeeded with the server gone")
+		}
+	}
+	if n := logs.count("cannot reach the API server"); n != 1 {
+		t.Fatalf("%d outage warnings for three failed requests, want 1:\n%s", n, logs.buf.String())
+	}
+	// It comes back on the same address.
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("listen on %s again to bring the server back: %v", addr, err)
+	}
+	back := &http.Server{Handler: srv.Config.Handler}
+	go back.Serve(l)
+	defer back.Close()
+	if err := list(); err != nil {
+		t.Fatalf("list with the server back: %v", err)
+	}
+	if n := logs.count("API server reachable again"); n != 1 {
+		t.Fatalf("%d recovery lines, want 1:\n%s", n, logs.buf.String())
+	}
+	// A request we cancel ourselves (a stopped watch) is not an outage.
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-arrived
+		cancel()
+	}()
+	if _, err := client.CoreV1().Pods("slow").List(ctx, meta.ListOptions{}); err == nil {
+		t.Fatal("a cancelled list succeeded")
+	}
+	if n := logs.count("cannot reach the API server"); n != 1 {
+		t.Fatalf("a cancelled request was logged as an outage:\n%s", logs.buf.String())
+	}
+}
