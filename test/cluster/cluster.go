@@ -164,22 +164,28 @@ func (c *Cluster) logPath(component string) string {
 
 // run starts component's binary with args and records it for Stop.
 func (c *Cluster) run(component string, args []string) (*process, error) {
+	return c.runAs(component, component, args)
+}
+
+// runAs starts component's binary with args as the process name (the component itself, or a
+// second instance of it) and records it for Stop.
+func (c *Cluster) runAs(name, component string, args []string) (*process, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.stopped {
-		return nil, fmt.Errorf("start %s: cluster is stopped", component)
+		return nil, fmt.Errorf("start %s: cluster is stopped", name)
 	}
 	// An entry that has exited (crashed, or killed by a test through PIDs) may be replaced.
-	if p, ok := c.procs[component]; ok && p.exitError() == nil {
-		return nil, fmt.Errorf("start %s: already running", component)
+	if p, ok := c.procs[name]; ok && p.exitError() == nil {
+		return nil, fmt.Errorf("start %s: already running", name)
 	}
-	p, err := startProcess(component, filepath.Join(c.opts.BinDir, binaryFile(component)), args, c.logPath(component))
+	p, err := startProcess(name, filepath.Join(c.opts.BinDir, binaryFile(component)), args, c.logPath(name))
 	if err != nil {
 		return nil, err
 	}
-	c.procs[component] = p
-	if !slices.Contains(c.order, component) {
-		c.order = append(c.order, component)
+	c.procs[name] = p
+	if !slices.Contains(c.order, name) {
+		c.order = append(c.order, name)
 	}
 	return p, nil
 }

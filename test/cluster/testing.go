@@ -1,8 +1,11 @@
 package cluster
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"testing"
+	"time"
 )
 
 // StartForTest builds the binaries if needed, starts a cluster for t and stops it when t ends,
@@ -40,4 +43,39 @@ func StartForTest(t testing.TB, opts Options) *Cluster {
 		}
 	})
 	return c
+}
+
+// Main is a TestMain for a package whose tests share one cluster: it starts the cluster, sets
+// *kube, runs the tests and stops it, keeping the component logs when a test failed. It
+// returns the exit code; pkg names the package in what it prints.
+func Main(m *testing.M, pkg string, kube **Cluster) int {
+	if err := EnsureBinaries(); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: cluster binaries: %v\n", pkg, err)
+		return 1
+	}
+	logs, err := os.MkdirTemp("", "podname-"+pkg+"-cluster-")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", pkg, err)
+		return 1
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	start := time.Now()
+	*kube, err = Start(ctx, Options{LogDir: logs})
+	cancel()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: start cluster: %v\nlogs in %s\n", pkg, err, logs)
+		return 1
+	}
+	fmt.Printf("%s: cluster up in %s\n", pkg, time.Since(start).Round(time.Millisecond))
+	code := m.Run()
+	if err := (*kube).Stop(); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: stop cluster: %v\n", pkg, err)
+		code = 1
+	}
+	if code == 0 {
+		os.RemoveAll(logs)
+	} else {
+		fmt.Fprintf(os.Stderr, "%s: cluster logs kept in %s\n", pkg, logs)
+	}
+	return code
 }

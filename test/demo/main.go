@@ -24,10 +24,8 @@ import (
 	"github.com/podname/podname/test/cluster"
 	"github.com/podname/podname/test/harness"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	meta "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 func main() {
@@ -161,30 +159,10 @@ func ask(port int, name, qtype string) ([]string, error) {
 }
 
 func applySeed(ctx context.Context, kube *cluster.Cluster) error {
-	labels := map[string]string{"app": "ws"}
-	replicas := int32(2)
-	svc := &corev1.Service{
-		ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "ws"},
-		Spec: corev1.ServiceSpec{Selector: labels,
-			Ports: []corev1.ServicePort{{Port: 9999, TargetPort: intstr.FromInt32(9999)}}},
-	}
-	if _, err := kube.Client().CoreV1().Services("default").Create(ctx, svc, meta.CreateOptions{}); err != nil {
+	if _, err := kube.Client().CoreV1().Services("default").Create(ctx, harness.WSService("default"), meta.CreateOptions{}); err != nil {
 		return fmt.Errorf("create Service ws: %w", err)
 	}
-	deploy := &appsv1.Deployment{
-		ObjectMeta: meta.ObjectMeta{Namespace: "default", Name: "ws"},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: &replicas,
-			Selector: &meta.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: meta.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{
-					Name: "ws", Image: "registry.example/ws:1", Ports: []corev1.ContainerPort{{ContainerPort: 9999}},
-				}}},
-			},
-		},
-	}
-	if _, err := kube.Client().AppsV1().Deployments("default").Create(ctx, deploy, meta.CreateOptions{}); err != nil {
+	if _, err := kube.Client().AppsV1().Deployments("default").Create(ctx, harness.WSDeployment("default", 2), meta.CreateOptions{}); err != nil {
 		return fmt.Errorf("create Deployment ws: %w", err)
 	}
 	return nil
@@ -193,19 +171,5 @@ func applySeed(ctx context.Context, kube *cluster.Cluster) error {
 func waitPods(ctx context.Context, kube *cluster.Cluster, n int) ([]corev1.Pod, error) {
 	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	var pods []corev1.Pod
-	err := harness.Poll(wctx, "the ws pods to run", func() (bool, error) {
-		list, err := kube.Client().CoreV1().Pods("default").List(wctx, meta.ListOptions{LabelSelector: "app=ws"})
-		if err != nil {
-			return false, err
-		}
-		pods = pods[:0]
-		for _, p := range list.Items {
-			if p.Status.Phase == corev1.PodRunning && p.Status.PodIP != "" {
-				pods = append(pods, p)
-			}
-		}
-		return len(pods) == n, nil
-	})
-	return pods, err
+	return harness.RunningPods(wctx, kube.Client(), "default", harness.WSSelector, n)
 }

@@ -151,7 +151,7 @@ func waitConflicts(ctx context.Context, t *testing.T, c *harness.CoreDNS, n floa
 		if err != nil {
 			return false, err
 		}
-		got, _, err = metricSum(text, "coredns_podname_conflicts", map[string]string{"zone": dns.Fqdn(zone)})
+		got, _, err = harness.MetricSum(text, "coredns_podname_conflicts", map[string]string{"zone": dns.Fqdn(zone)})
 		return got == n, err
 	})
 	if err != nil {

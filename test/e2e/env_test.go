@@ -7,7 +7,6 @@ import (
 	"net"
 	"os/exec"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,11 +15,9 @@ import (
 
 	"github.com/podname/podname/test/harness"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	meta "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // startCoreDNS runs an example Corefile with loopback ports and the test
@@ -69,57 +66,13 @@ func namespace(t *testing.T, name string) string {
 	return name
 }
 
-// wsDeployment is the seed's Deployment: no subdomain, no hostname, no
-// headless Service; the pods are what a plain Deployment makes.
-func wsDeployment(ns string, replicas int32) *appsv1.Deployment {
-	labels := map[string]string{"app": "ws"}
-	return &appsv1.Deployment{
-		ObjectMeta: meta.ObjectMeta{Namespace: ns, Name: "ws"},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: &replicas,
-			Selector: &meta.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: meta.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{
-					Name: "ws", Image: "registry.example/ws:1",
-					Ports: []corev1.ContainerPort{{ContainerPort: 9999}},
-				}}},
-			},
-		},
-	}
-}
-
-// wsService is the seed's plain (not headless) Service ws.
-func wsService(ns string) *corev1.Service {
-	return &corev1.Service{
-		ObjectMeta: meta.ObjectMeta{Namespace: ns, Name: "ws"},
-		Spec: corev1.ServiceSpec{
-			Selector: map[string]string{"app": "ws"},
-			Ports:    []corev1.ServicePort{{Port: 9999, TargetPort: intstr.FromInt32(9999)}},
-		},
-	}
-}
-
 // runningPods waits until ns has exactly n Running pods with IPs matching
 // selector and returns them.
 func runningPods(t *testing.T, ns, selector string, n int) []corev1.Pod {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	var pods []corev1.Pod
-	err := harness.Poll(ctx, fmt.Sprintf("%d running pods in %s", n, ns), func() (bool, error) {
-		list, err := kube.Client().CoreV1().Pods(ns).List(ctx, meta.ListOptions{LabelSelector: selector})
-		if err != nil {
-			return false, err
-		}
-		pods = pods[:0]
-		for _, p := range list.Items {
-			if p.Status.Phase == corev1.PodRunning && p.Status.PodIP != "" && p.DeletionTimestamp == nil {
-				pods = append(pods, p)
-			}
-		}
-		return len(pods) == n && len(list.Items) == n, nil
-	})
+	pods, err := harness.RunningPods(ctx, kube.Client(), ns, selector, n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,13 +146,6 @@ func deletePod(t *testing.T, ns, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-}
-
-// indexable is the plugin's rule for a pod it answers for: an IP, a phase
-// other than Succeeded or Failed, not being deleted, not hostNetwork.
-func indexable(p *corev1.Pod) bool {
-	return p.Status.PodIP != "" && p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed &&
-		p.DeletionTimestamp == nil && !p.Spec.HostNetwork
 }
 
 // ask sends one question to server with both clients, the Go client and the
@@ -341,70 +287,6 @@ func rcodeIs(rcode int) check {
 		}
 		return nil
 	}
-}
-
-// metricSum adds the values of every series of metric name in a /metrics
-// text whose labels include match; found is false if no series matches.
-func metricSum(text, name string, match map[string]string) (sum float64, found bool, err error) {
-	for line := range strings.Lines(text) {
-		line = strings.TrimSpace(line)
-		series, value, ok := cutLast(line, " ")
-		if !ok || strings.HasPrefix(line, "#") {
-			continue
-		}
-		metric, labels, _ := strings.Cut(series, "{")
-		if metric != name {
-			continue
-		}
-		got, err := parseLabels(strings.TrimSuffix(labels, "}"))
-		if err != nil {
-			return 0, false, fmt.Errorf("metric line %q: %w", line, err)
-		}
-		if !hasLabels(got, match) {
-			continue
-		}
-		v, err := strconv.ParseFloat(value, 64)
-		if err != nil {
-			return 0, false, fmt.Errorf("metric line %q: %w", line, err)
-		}
-		sum, found = sum+v, true
-	}
-	return sum, found, nil
-}
-
-func cutLast(s, sep string) (before, after string, ok bool) {
-	i := strings.LastIndex(s, sep)
-	if i < 0 {
-		return s, "", false
-	}
-	return s[:i], s[i+len(sep):], true
-}
-
-// parseLabels reads `a="x",b="y"` as the Prometheus text format writes it.
-func parseLabels(s string) (map[string]string, error) {
-	labels := map[string]string{}
-	for s != "" {
-		key, rest, ok := strings.Cut(s, "=")
-		if !ok {
-			return nil, fmt.Errorf("label without a value in %q", s)
-		}
-		quoted, err := strconv.QuotedPrefix(rest)
-		if err != nil {
-			return nil, fmt.Errorf("label %s: %w", key, err)
-		}
-		labels[key], _ = strconv.Unquote(quoted)
-		s = strings.TrimPrefix(rest[len(quoted):], ",")
-	}
-	return labels, nil
-}
-
-func hasLabels(labels, match map[string]string) bool {
-	for k, v := range match {
-		if labels[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 // waitServing waits for /ready, for the DNS listener, and for the apex SOA

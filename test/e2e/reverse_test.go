@@ -25,14 +25,14 @@ func TestReverse(t *testing.T) {
 	ns := namespace(t, "reverse")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	svc, err := kube.Client().CoreV1().Services(ns).Create(ctx, wsService(ns), meta.CreateOptions{})
+	svc, err := kube.Client().CoreV1().Services(ns).Create(ctx, harness.WSService(ns), meta.CreateOptions{})
 	if err != nil {
 		t.Fatalf("create service %s/ws: %v", ns, err)
 	}
 	if ip, err := netip.ParseAddr(svc.Spec.ClusterIP); err != nil || !ip.Is4() {
 		t.Fatalf("service %s/ws has ClusterIP %q, want an IPv4 address", ns, svc.Spec.ClusterIP)
 	}
-	if _, err := kube.Client().AppsV1().Deployments(ns).Create(ctx, wsDeployment(ns, 3), meta.CreateOptions{}); err != nil {
+	if _, err := kube.Client().AppsV1().Deployments(ns).Create(ctx, harness.WSDeployment(ns, 3), meta.CreateOptions{}); err != nil {
 		t.Fatalf("create deployment %s/ws: %v", ns, err)
 	}
 	pods := runningPods(t, ns, "app=ws", 3)
@@ -116,7 +116,7 @@ func fallthroughs(ctx context.Context, t *testing.T, c *harness.CoreDNS, reverse
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, _, err := metricSum(text, "coredns_podname_requests_total", map[string]string{"zone": reverseZone, "result": "fallthrough"})
+	n, _, err := harness.MetricSum(text, "coredns_podname_requests_total", map[string]string{"zone": reverseZone, "result": "fallthrough"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ func TestRollout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	deployments := kube.Client().AppsV1().Deployments(ns)
-	d := wsDeployment(ns, 2)
+	d := harness.WSDeployment(ns, 2)
 	d.Spec.Template.Labels = map[string]string{"app": "ws", "podname.pix.yun.com/register": "true"}
 	if _, err := deployments.Create(ctx, d, meta.CreateOptions{}); err != nil {
 		t.Fatalf("create deployment %s/ws: %v", ns, err)
@@ -222,7 +222,7 @@ func (f *podFollowers) see(ctx context.Context, pod *corev1.Pod, isNew bool) {
 		for _, fl := range fls {
 			fl.goneOnce.Do(func() { close(fl.gone) })
 		}
-	case fls == nil && indexable(pod):
+	case fls == nil && harness.Indexable(pod):
 		seen := time.Now()
 		for _, s := range f.servers {
 			fl := &follower{server: s, name: pod.Name, ip: pod.Status.PodIP, seen: seen, isNew: isNew,

@@ -21,10 +21,10 @@ func TestSeedDeployment(t *testing.T) {
 	needDig(t)
 	ns := namespace(t, "seed")
 	ctx := context.Background()
-	if _, err := kube.Client().CoreV1().Services(ns).Create(ctx, wsService(ns), meta.CreateOptions{}); err != nil {
+	if _, err := kube.Client().CoreV1().Services(ns).Create(ctx, harness.WSService(ns), meta.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := kube.Client().AppsV1().Deployments(ns).Create(ctx, wsDeployment(ns, 2), meta.CreateOptions{}); err != nil {
+	if _, err := kube.Client().AppsV1().Deployments(ns).Create(ctx, harness.WSDeployment(ns, 2), meta.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	pods := runningPods(t, ns, "app=ws", 2)

@@ -27,7 +27,7 @@ func TestStartupWithoutAPIServer(t *testing.T) {
 	ns := namespace(t, "startup")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	if _, err := kube.Client().AppsV1().Deployments(ns).Create(ctx, wsDeployment(ns, 2), meta.CreateOptions{}); err != nil {
+	if _, err := kube.Client().AppsV1().Deployments(ns).Create(ctx, harness.WSDeployment(ns, 2), meta.CreateOptions{}); err != nil {
 		t.Fatalf("create deployment %s/ws: %v", ns, err)
 	}
 	pods := runningPods(t, ns, "app=ws", 2)
@@ -129,7 +129,7 @@ func waitPodsMetric(ctx context.Context, t *testing.T, c *harness.CoreDNS) {
 		}
 		want = 0
 		for i := range list.Items {
-			if indexable(&list.Items[i]) {
+			if harness.Indexable(&list.Items[i]) {
 				want++
 			}
 		}
@@ -138,7 +138,7 @@ func waitPodsMetric(ctx context.Context, t *testing.T, c *harness.CoreDNS) {
 			return false, err
 		}
 		var found bool
-		got, found, err = metricSum(text, "coredns_podname_pods", nil)
+		got, found, err = harness.MetricSum(text, "coredns_podname_pods", nil)
 		return found && got == float64(want), err
 	})
 	if err != nil {

@@ -8,16 +8,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	meta "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/podname/podname/test/cluster"
 	"github.com/podname/podname/test/harness"
@@ -128,10 +125,10 @@ func runInside(t *testing.T, ns string) {
 	// The peer resolved as a pod does: ndots:5 sends each name through the search list first,
 	// and the kubernetes plugin must answer every one NXDOMAIN (forward's upstream is dead and
 	// would answer SERVFAIL) before podname answers the name as registered.
-	nxdomain := counter(after, "coredns_dns_responses_total", `rcode="NXDOMAIN"`) -
-		counter(before, "coredns_dns_responses_total", `rcode="NXDOMAIN"`)
-	hits := counter(after, "coredns_podname_requests_total", `result="hit"`) -
-		counter(before, "coredns_podname_requests_total", `result="hit"`)
+	nxdomain := counter(t, after, "coredns_dns_responses_total", map[string]string{"rcode": "NXDOMAIN"}) -
+		counter(t, before, "coredns_dns_responses_total", map[string]string{"rcode": "NXDOMAIN"})
+	hits := counter(t, after, "coredns_podname_requests_total", map[string]string{"result": "hit"}) -
+		counter(t, before, "coredns_podname_requests_total", map[string]string{"result": "hit"})
 	t.Logf("while the peer resolved: %v NXDOMAIN answers (search domains), %v podname hits", nxdomain, hits)
 	if want := float64(len(pods) * len(searchDomains(namespace))); nxdomain < want {
 		t.Errorf("%v NXDOMAIN answers while the peer resolved, want at least %v: one per entry and search domain", nxdomain, want)
@@ -153,24 +150,14 @@ func metrics(t *testing.T, c *harness.CoreDNS) string {
 	return text
 }
 
-// counter sums the samples of metric in the Prometheus text whose labels hold every one of
-// labels (each as name="value").
-func counter(text, metric string, labels ...string) float64 {
-	var sum float64
-	for _, line := range strings.Split(text, "\n") {
-		rest, ok := strings.CutPrefix(line, metric+"{")
-		if !ok {
-			continue
-		}
-		set, value, ok := strings.Cut(rest, "} ")
-		if !ok || slices.ContainsFunc(labels, func(l string) bool { return !strings.Contains(set, l) }) {
-			continue
-		}
-		if v, err := strconv.ParseFloat(strings.TrimSpace(value), 64); err == nil {
-			sum += v
-		}
+// counter sums the samples of metric in the Prometheus text whose labels include match.
+func counter(t *testing.T, text, metric string, match map[string]string) float64 {
+	t.Helper()
+	v, _, err := harness.MetricSum(text, metric, match)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return sum
+	return v
 }
 
 // requireInNetns fails t unless this process is in network namespace ns: pod IPs go on this
@@ -207,49 +194,13 @@ func deploySeed(t *testing.T, kube *cluster.Cluster) []corev1.Pod {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	labels := map[string]string{"app": "ws"}
-	svc := &corev1.Service{
-		ObjectMeta: meta.ObjectMeta{Namespace: namespace, Name: "ws"},
-		Spec: corev1.ServiceSpec{
-			Selector: labels,
-			Ports:    []corev1.ServicePort{{Port: 9999, TargetPort: intstr.FromInt32(9999)}},
-		},
-	}
-	if _, err := kube.Client().CoreV1().Services(namespace).Create(ctx, svc, meta.CreateOptions{}); err != nil {
+	if _, err := kube.Client().CoreV1().Services(namespace).Create(ctx, harness.WSService(namespace), meta.CreateOptions{}); err != nil {
 		t.Fatalf("create Service ws: %v", err)
 	}
-	n := int32(replicas)
-	deploy := &appsv1.Deployment{
-		ObjectMeta: meta.ObjectMeta{Namespace: namespace, Name: "ws"},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: &n,
-			Selector: &meta.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: meta.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{
-					Name: "ws", Image: "registry.example/ws:1",
-					Ports: []corev1.ContainerPort{{ContainerPort: 9999}},
-				}}},
-			},
-		},
-	}
-	if _, err := kube.Client().AppsV1().Deployments(namespace).Create(ctx, deploy, meta.CreateOptions{}); err != nil {
+	if _, err := kube.Client().AppsV1().Deployments(namespace).Create(ctx, harness.WSDeployment(namespace, replicas), meta.CreateOptions{}); err != nil {
 		t.Fatalf("create Deployment ws: %v", err)
 	}
-	var pods []corev1.Pod
-	err := harness.Poll(ctx, fmt.Sprintf("%d running ws pods with IPs", replicas), func() (bool, error) {
-		list, err := kube.Client().CoreV1().Pods(namespace).List(ctx, meta.ListOptions{LabelSelector: "app=ws"})
-		if err != nil {
-			return false, fmt.Errorf("list pods: %w", err)
-		}
-		pods = pods[:0]
-		for _, p := range list.Items {
-			if p.Status.Phase == corev1.PodRunning && p.Status.PodIP != "" && p.DeletionTimestamp == nil {
-				pods = append(pods, p)
-			}
-		}
-		return len(pods) == replicas && len(list.Items) == replicas, nil
-	})
+	pods, err := harness.RunningPods(ctx, kube.Client(), namespace, harness.WSSelector, replicas)
 	if err != nil {
 		t.Fatal(err)
 	}
