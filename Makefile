@@ -12,9 +12,10 @@ CLUSTER_DIR ?= $(PODNAME_CACHE)/cluster
 CLUSTER_CMD := $(PODNAME_CACHE)/podname-cluster
 
 # Debian packages the tests drive: command, then package.
-DEB_TOOLS := dig:bind9-dnsutils ip:iproute2 python3:python3 unshare:util-linux prometheus:prometheus
+DEB_TOOLS := dig:bind9-dnsutils ip:iproute2 python3:python3 unshare:util-linux prometheus:prometheus \
+             taskset:util-linux dnsperf:dnsperf
 
-.PHONY: all build image demo demo-once test lint unit fuzz e2e deploy-test deps tools cluster-up cluster-down bench clean
+.PHONY: all build image demo demo-once test lint unit fuzz e2e deploy-test deps tools cluster-up cluster-down bench bench-smoke clean
 
 all: build
 
@@ -52,7 +53,7 @@ deps: ## Debian packages the tests use, installed when missing
 
 # Test
 
-test: lint unit fuzz e2e deploy-test demo-once ## everything CI runs
+test: lint unit fuzz e2e deploy-test bench-smoke demo-once ## everything CI runs
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
@@ -70,8 +71,8 @@ fuzz: ## each fuzz target for FUZZTIME (make fuzz FUZZTIME=5m for a long run)
 		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./plugin/podname || exit 1; \
 	done
 
-e2e: build tools deps ## end-to-end tests: real API server, kwok, bin/coredns, dig
-	$(GO) test -count=1 -timeout 30m ./test/cluster/... ./test/e2e/... ./test/seed/...
+e2e: build tools deps ## end-to-end and fault tests: real API server, kwok, bin/coredns, dig
+	$(GO) test -count=1 -timeout 30m ./test/cluster/... ./test/e2e/... ./test/seed/... ./test/faults/...
 
 deploy-test: build tools deps ## deploy/ against a real API server: renderings, dry runs, installs, RBAC, Prometheus, dashboard
 	$(GO) test -count=1 -timeout 15m ./test/deploy/...
@@ -88,8 +89,12 @@ cluster-down: ## stop the cluster cluster-up started and wait for its teardown
 
 # Benchmarks
 
-bench: ## Go benchmarks of the plugin (100k pods) beside the file plugin
-	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./plugin/podname/...
+bench: build tools deps ## side-by-side benchmarks against the kubernetes, file and whoami plugins; writes BENCHMARKS.md and docs/bench/*.svg (about 25 min)
+	$(GO) run ./test/bench/cmd/bench -notes test/bench/NOTES.md
+
+bench-smoke: build tools deps ## the benchmark code paths at small sizes, in about a minute
+	$(GO) test -count=1 ./test/bench/...
+	$(GO) run ./test/bench/cmd/bench -smoke
 
 clean:
 	rm -rf $(BIN)

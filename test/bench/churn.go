@@ -1,0 +1,395 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/podname/podname/test/harness"
+
+	corev1 "k8s.io/api/core/v1"
+	meta "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+)
+
+// churnNamespace holds the pods created and deleted under churn, and their headless Service.
+const churnNamespace = "churn"
+
+// churnLimit is how long a name gets to answer right before it counts as never answering.
+const churnLimit = 10 * time.Second
+
+// Poll pacing for one name: 1 ms at first, 10% longer each try, at most 10 ms. A delay is
+// thus measured to within max(1 ms, 10%) at a few hundred queries per second per name.
+const (
+	firstPoll = time.Millisecond
+	maxPoll   = 10 * time.Millisecond
+)
+
+func churnPodName(i int) string { return fmt.Sprintf("churn-%s-%06d", templateHash, i) }
+
+func churnIP(i int) netip.Addr { return nthAddr(churnPrefix, i) }
+
+// ChurnResult is section 5: delays from a pod's change in a watch to DNS showing it. Each
+// plugin has a pass of its own (podname first), so neither pays for the other's work: the
+// kubernetes plugin's pass needs a Service, and with it the controller manager's EndpointSlice
+// work for every change, which would share the CPUs with podname.
+type ChurnResult struct {
+	Rate, Seconds, Pool, BackgroundPods int
+	// By role: pods created and deleted, how long the churn took, and the CPU each process
+	// used meanwhile.
+	Created, Deleted map[string]int
+	Elapsed          map[string]time.Duration
+	CPU              map[string][]CPUUse
+	Corefile         map[string]string
+	// Appear holds, by role, the seconds from the watch seeing a new pod's IP to the first
+	// right answer; Vanish from the watch seeing DELETED to the first NXDOMAIN.
+	Appear, Vanish map[string][]float64
+	// Wrong counts answers naming an address other than the pod's; Failed answers with
+	// another RCODE than NOERROR or NXDOMAIN, or no answer; Timeouts names that did not get
+	// there within churnLimit.
+	Wrong, Failed, Timeouts map[string]int
+	Bad                     []string
+}
+
+// churnRun is the state of one pass.
+type churnRun struct {
+	ctx    context.Context
+	role   string
+	server string
+	name   func(i int) string
+	first  int // the first pod index of the pass
+
+	mu  sync.Mutex
+	res *ChurnResult
+	wg  sync.WaitGroup
+}
+
+// Churn creates and deletes rate pods per second each for seconds, on top of a pool of pods
+// that keeps the population steady, and measures how soon podname, then the kubernetes plugin
+// (through a headless Service's EndpointSlices), answer for each change.
+func (b *Bench) Churn(ctx context.Context, rate, seconds, pool, background int) (*ChurnResult, error) {
+	res := &ChurnResult{Rate: rate, Seconds: seconds, Pool: pool, BackgroundPods: background,
+		Created: map[string]int{}, Deleted: map[string]int{}, Elapsed: map[string]time.Duration{},
+		CPU: map[string][]CPUUse{}, Corefile: map[string]string{},
+		Appear: map[string][]float64{}, Vanish: map[string][]float64{},
+		Wrong: map[string]int{}, Failed: map[string]int{}, Timeouts: map[string]int{}}
+	first := 0
+	for _, role := range []string{RolePodname, RoleKubernetes} {
+		if err := b.churnPass(ctx, res, role, first); err != nil {
+			return nil, fmt.Errorf("churn, %s: %w", role, err)
+		}
+		// The next pass's pods get new names and IPs: nothing can answer for them by accident.
+		first += pool + rate*seconds
+	}
+	return res, nil
+}
+
+// churnPass is one plugin's churn, with pods first, first+1, ...
+func (b *Bench) churnPass(ctx context.Context, res *ChurnResult, role string, first int) error {
+	rate, seconds, pool := res.Rate, res.Seconds, res.Pool
+	dir := filepath.Join(b.work, "churn-"+role)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if role == RoleKubernetes {
+		if err := createHeadless(ctx, b.client, churnNamespace, churnNamespace, map[string]string{"app": churnNamespace}); err != nil {
+			return err
+		}
+	}
+	b.logf("churn, %s: a pool of %d pods", role, pool)
+	begin := time.Now()
+	if err := b.createChurnPods(ctx, first, first+pool); err != nil {
+		return err
+	}
+	conf, err := ChurnCorefile(role, b.kubeconfig)
+	if err != nil {
+		return err
+	}
+	res.Corefile[role] = conf.Text
+	srv, err := StartServer(dir, conf)
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if _, err := srv.WaitReady(wctx); err != nil {
+		return err
+	}
+	c := &churnRun{ctx: ctx, role: role, server: conf.DNS[role], res: res, first: first, name: func(i int) string {
+		if role == RoleKubernetes {
+			return fmt.Sprintf("%s.%s.%s.svc.cluster.local", churnPodName(i), churnNamespace, churnNamespace)
+		}
+		return churnPodName(i) + "." + Zone
+	}}
+	want := make([]Expect, pool)
+	for i := range pool {
+		want[i] = Expect{Name: c.name(first + i), IP: churnIP(first + i)}
+	}
+	if _, err := AwaitAnswers(wctx, c.server, want, 8); err != nil {
+		return fmt.Errorf("pool: %w", err)
+	}
+	b.logf("churn, %s: pool answered %s after its first pod was created", role, time.Since(begin).Round(time.Millisecond))
+
+	list, err := b.client.CoreV1().Pods(churnNamespace).List(ctx, meta.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("list pods in %s: %w", churnNamespace, err)
+	}
+	w, err := b.client.CoreV1().Pods(churnNamespace).Watch(ctx, meta.ListOptions{ResourceVersion: list.ResourceVersion})
+	if err != nil {
+		return fmt.Errorf("watch pods in %s: %w", churnNamespace, err)
+	}
+	watchDone := make(chan error, 1)
+	go func() { watchDone <- c.follow(w, rate*seconds) }()
+
+	b.logf("churn, %s: %d creations and %d deletions per second for %d s", role, rate, rate, seconds)
+	cpu := snapshotCPU()
+	begin = time.Now()
+	created, deleted, err := b.churn(ctx, first, pool, rate, seconds)
+	res.Elapsed[role] = time.Since(begin)
+	res.CPU[role] = cpuSince(cpu, b.processNames(map[int]string{srv.PID(): "coredns"}))
+	res.Created[role], res.Deleted[role] = created, deleted
+	if err != nil {
+		w.Stop()
+		<-watchDone
+		c.wg.Wait()
+		return err
+	}
+	// The watch has seen everything once it has seen the last pod appear and the last deleted
+	// pod go; follow returns then, or when its bound ends.
+	werr := waitChan(ctx, watchDone, churnLimit+time.Duration(seconds)*time.Second)
+	w.Stop()
+	c.wg.Wait()
+	if werr != nil {
+		return werr
+	}
+	b.logf("churn, %s: CPU meanwhile (cores): %s", role, formatCPU(res.CPU[role]))
+	if err := srv.Stop(); err != nil {
+		return err
+	}
+	if err := deleteAllPods(ctx, b, churnNamespace); err != nil {
+		return err
+	}
+	if role == RoleKubernetes {
+		if err := b.client.CoreV1().Services(churnNamespace).Delete(ctx, churnNamespace, meta.DeleteOptions{}); err != nil {
+			return fmt.Errorf("delete Service %s/%s: %w", churnNamespace, churnNamespace, err)
+		}
+	}
+	return nil
+}
+
+// churn creates pods first+pool, first+pool+1, ... and deletes pods first, first+1, ... at
+// rate each per second for seconds, with up to 16 requests at once. It returns how many it
+// created and deleted.
+func (b *Bench) churn(ctx context.Context, first, pool, rate, seconds int) (created, deleted int, err error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var nCreated, nDeleted atomic.Int64
+	slots := make(chan struct{}, 16)
+	var wg sync.WaitGroup
+	tick := time.NewTicker(time.Second / time.Duration(rate))
+	defer tick.Stop()
+	do := func(f func() error, n *atomic.Int64) {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			if err := f(); err != nil {
+				cancel(err)
+				return
+			}
+			n.Add(1)
+		})
+	}
+	for i := 0; i < rate*seconds && ctx.Err() == nil; i++ {
+		select {
+		case <-ctx.Done():
+		case <-tick.C:
+		}
+		add, del := first+pool+i, first+i
+		do(func() error {
+			return createRunningPod(ctx, b.client, newPod(churnNamespace, churnPodName(add), churnNamespace, add), churnIP(add))
+		}, &nCreated)
+		do(func() error {
+			err := b.client.CoreV1().Pods(churnNamespace).Delete(ctx, churnPodName(del), meta.DeleteOptions{GracePeriodSeconds: new(int64)})
+			if err != nil {
+				return fmt.Errorf("delete pod %s/%s: %w", churnNamespace, churnPodName(del), err)
+			}
+			return nil
+		}, &nDeleted)
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return int(nCreated.Load()), int(nDeleted.Load()), err
+	}
+	return int(nCreated.Load()), int(nDeleted.Load()), ctx.Err()
+}
+
+// follow reads the watch and starts a measurement for each new pod that gets its IP and each
+// pod deleted, until it has seen changes pods created under churn get theirs and as many
+// deleted, or the watch ends.
+func (c *churnRun) follow(w watch.Interface, changes int) error {
+	seen := map[string]bool{}
+	appeared, gone := 0, 0
+	for ev := range w.ResultChan() {
+		now := time.Now()
+		switch ev.Type {
+		case watch.Error:
+			return fmt.Errorf("watch of %s: %v", churnNamespace, ev.Object)
+		case watch.Bookmark:
+			continue
+		}
+		pod, ok := ev.Object.(*corev1.Pod)
+		if !ok {
+			return fmt.Errorf("watch of %s sent a %T", churnNamespace, ev.Object)
+		}
+		i, ok := churnIndex(pod.Name)
+		if !ok {
+			continue
+		}
+		switch ev.Type {
+		case watch.Added, watch.Modified:
+			if pod.Status.PodIP == "" || seen[pod.Name] || i < c.first+c.res.Pool {
+				continue
+			}
+			seen[pod.Name] = true
+			appeared++
+			c.wg.Go(func() { c.measure(c.name(i), churnIP(i), now, true) })
+		case watch.Deleted:
+			gone++
+			c.wg.Go(func() { c.measure(c.name(i), churnIP(i), now, false) })
+		}
+		if appeared == changes && gone == changes {
+			return nil
+		}
+	}
+	return fmt.Errorf("watch of %s ended after %d pods appeared and %d went, of %d each", churnNamespace, appeared, gone, changes)
+}
+
+// churnIndex is i for the name of churn pod i.
+func churnIndex(name string) (int, bool) {
+	var i int
+	if _, err := fmt.Sscanf(name, "churn-"+templateHash+"-%d", &i); err != nil {
+		return 0, false
+	}
+	return i, true
+}
+
+// measure asks for name until it resolves to ip (appear) or is NXDOMAIN (not appear), and
+// records the delay since seen.
+func (c *churnRun) measure(name string, ip netip.Addr, seen time.Time, appear bool) {
+	role := c.role
+	interval := firstPoll
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-timer.C:
+		}
+		a, err := AskA(c.ctx, c.server, name)
+		now := time.Now()
+		switch {
+		case err != nil:
+			c.count(c.res.Failed, role, "")
+		case a.wrongFor(ip):
+			c.count(c.res.Wrong, role, fmt.Sprintf("%s at %s: %v, want %s", name, role, a.IPs, ip))
+		case appear && a.is(ip), !appear && a.Rcode == dns.RcodeNameError:
+			c.mu.Lock()
+			if appear {
+				c.res.Appear[role] = append(c.res.Appear[role], now.Sub(seen).Seconds())
+			} else {
+				c.res.Vanish[role] = append(c.res.Vanish[role], now.Sub(seen).Seconds())
+			}
+			c.mu.Unlock()
+			return
+		case a.Rcode != dns.RcodeSuccess && a.Rcode != dns.RcodeNameError:
+			c.count(c.res.Failed, role, "")
+		}
+		if now.Sub(seen) > churnLimit {
+			c.count(c.res.Timeouts, role, fmt.Sprintf("%s at %s: not %s after %s", name, role, map[bool]string{true: "there", false: "gone"}[appear], churnLimit))
+			return
+		}
+		timer.Reset(interval)
+		interval = min(interval*11/10, maxPoll)
+	}
+}
+
+func (c *churnRun) count(m map[string]int, role, example string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m[role]++
+	if example != "" && len(c.res.Bad) < 10 {
+		c.res.Bad = append(c.res.Bad, example)
+	}
+}
+
+// createChurnPods creates churn pods [from, to) with 16 workers.
+func (b *Bench) createChurnPods(ctx context.Context, from, to int) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var next atomic.Int64
+	next.Store(int64(from))
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= to {
+					return
+				}
+				if err := createRunningPod(ctx, b.client, newPod(churnNamespace, churnPodName(i), churnNamespace, i), churnIP(i)); err != nil {
+					cancel(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return ctx.Err()
+}
+
+// deleteAllPods deletes every pod of ns at once and waits until none is left.
+func deleteAllPods(ctx context.Context, b *Bench, ns string) error {
+	pods := b.client.CoreV1().Pods(ns)
+	if err := pods.DeleteCollection(ctx, meta.DeleteOptions{GracePeriodSeconds: new(int64)}, meta.ListOptions{}); err != nil {
+		return fmt.Errorf("delete pods of %s: %w", ns, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	return harness.Poll(ctx, "pods of "+ns+" to go", func() (bool, error) {
+		list, err := pods.List(ctx, meta.ListOptions{Limit: 1})
+		if err != nil {
+			return false, fmt.Errorf("list pods of %s: %w", ns, err)
+		}
+		return len(list.Items) == 0, nil
+	})
+}
+
+// waitChan waits for errc for at most d.
+func waitChan(ctx context.Context, errc <-chan error, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case err := <-errc:
+		return err
+	case <-t.C:
+		return fmt.Errorf("watch of %s: not every change seen within %s", churnNamespace, d)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,115 @@
+package bench
+
+import (
+	"cmp"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// CPUUse is how many cores a process (or a group of them) used over a phase.
+type CPUUse struct {
+	Name  string
+	Cores float64
+}
+
+// cpuSnapshot is the CPU time of every process at one moment, in clock ticks.
+type cpuSnapshot struct {
+	at    time.Time
+	ticks map[int]int64
+}
+
+// clockTick is USER_HZ, 100 on every Linux this runs on.
+const clockTick = 10 * time.Millisecond
+
+func snapshotCPU() cpuSnapshot {
+	s := cpuSnapshot{at: time.Now(), ticks: map[int]int64{}}
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(filepath.Base(d))
+		if err != nil {
+			continue
+		}
+		if t, err := procTicks(pid); err == nil {
+			s.ticks[pid] = t
+		}
+	}
+	return s
+}
+
+// procTicks is utime+stime of pid: all its threads, not its reaped children.
+func procTicks(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name, field 2, is in parentheses and may hold spaces; count after it.
+	_, rest, ok := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	var ticks int64
+	for _, field := range f[11:13] { // utime and stime, fields 14 and 15
+		n, err := strconv.ParseInt(field, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+		}
+		ticks += n
+	}
+	return ticks, nil
+}
+
+// cpuSince is the cores each named process used since s, the rest summed as other
+// processes, busiest first. names maps the PIDs worth naming.
+func cpuSince(s cpuSnapshot, names map[int]string) []CPUUse {
+	now := snapshotCPU()
+	wall := now.at.Sub(s.at).Seconds()
+	byName := map[string]float64{}
+	for pid, t := range now.ticks {
+		d := t - s.ticks[pid] // a process started since counts from zero
+		if d <= 0 {
+			continue
+		}
+		name, ok := names[pid]
+		if !ok {
+			name = "other processes"
+		}
+		byName[name] += (time.Duration(d) * clockTick).Seconds() / wall
+	}
+	var out []CPUUse
+	for name, cores := range byName {
+		out = append(out, CPUUse{Name: name, Cores: cores})
+	}
+	slices.SortFunc(out, func(a, b CPUUse) int { return cmp.Compare(b.Cores, a.Cores) })
+	return out
+}
+
+// processNames names the cluster's components, this process, and extra.
+func (b *Bench) processNames(extra map[int]string) map[int]string {
+	names := map[int]string{os.Getpid(): "bench (clients, watch, DNS queries)"}
+	if b.cluster != nil {
+		for name, pid := range b.cluster.PIDs() {
+			names[pid] = name
+		}
+	}
+	for pid, name := range extra {
+		names[pid] = name
+	}
+	return names
+}
+
+// formatCPU writes uses as "kube-apiserver 0.81, coredns 0.12, ...".
+func formatCPU(uses []CPUUse) string {
+	var parts []string
+	for _, u := range uses {
+		if u.Cores >= 0.005 {
+			parts = append(parts, fmt.Sprintf("%s %.2f", u.Name, u.Cores))
+		}
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,11 @@
+// Package bench measures bin/coredns with the podname plugin against CoreDNS's own plugins on a
+// local control plane (package cluster): DNS throughput and latency with dnsperf beside the
+// kubernetes, file and whoami plugins, memory and sync time against the number of pods, the
+// delay from a pod's IP appearing in a watch to its first correct answer under churn, and the
+// heap during a relist after an API server restart. Command test/bench/cmd/bench runs it and
+// writes BENCHMARKS.md with SVG plots under docs/bench/.
+//
+// Everything runs on 127.0.0.1. Pods are created straight through the API, bound to Nodes no
+// kubelet or kwok manages, with the status a kubelet would write (Running, Ready, an IP chosen
+// here), so the size of the population is bounded by the API server's write rate, not by kwok.
+package bench

@@ -1,0 +1,416 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/podname/podname/test/cluster"
+	"github.com/podname/podname/test/harness"
+
+	"k8s.io/client-go/kubernetes"
+)
+
+// Config says what a run measures and how hard.
+type Config struct {
+	// Sizes are the pod counts of the memory and sync figures, ascending.
+	Sizes []int
+	// ThroughputPods is the pod count of the throughput and latency figures.
+	ThroughputPods int
+	// Runs is how many times each figure is measured; reports give the median.
+	Runs int
+	// Perf is the saturated dnsperf run; LatencyQPS the rate of the latency runs, lowered to
+	// half the slowest plugin's saturated rate if that is less.
+	Perf       Perf
+	LatencyQPS int
+	// Churn: creations (and as many deletions) per second, for how long, on a pool of pods.
+	ChurnRate, ChurnSeconds, ChurnPool int
+	// RelistPods is the pod count at which the API server is restarted, then churn runs.
+	RelistPods                 int
+	RelistSteady, RelistWindow time.Duration
+	// ServerCPUs and Perf.CPUs, if set, bind the throughput coredns and dnsperf to CPUs of
+	// their own (taskset lists), so that the server, not the client, sets the pace and the
+	// ratios compare the plugins' own cost.
+	ServerCPUs string
+	// Workers is how many clients create pods at once.
+	Workers int
+	// MicroArgs are the arguments of `go test` for the Go benchmarks; none skips them.
+	MicroArgs []string
+	// Budget, if set, bounds the run's length: a size above ThroughputPods and RelistPods is
+	// skipped if creating its pods and measuring it would, at the rates seen so far, end the
+	// run later than Budget after its start.
+	Budget time.Duration
+}
+
+// FullConfig is what `make bench` measures.
+func FullConfig() Config {
+	return Config{
+		Sizes:          []int{1_000, 10_000, 50_000, 100_000, 150_000},
+		ThroughputPods: 10_000,
+		Runs:           3,
+		Perf:           Perf{Seconds: 10, Clients: 20, Outstanding: 200, CPUs: clientCPUs()},
+		ServerCPUs:     serverCPUs(),
+		LatencyQPS:     20_000,
+		ChurnRate:      50, ChurnSeconds: 60, ChurnPool: 500,
+		RelistPods:   100_000,
+		RelistSteady: 5 * time.Second, RelistWindow: 15 * time.Second,
+		Workers:   16,
+		Budget:    25 * time.Minute,
+		MicroArgs: []string{"-run", "^$", "-bench", ".", "-benchmem", "-count", "3", "./plugin/podname/"},
+	}
+}
+
+// serverCPUs and clientCPUs split the machine between the throughput coredns (CPU 0) and
+// dnsperf (the rest); with one CPU there is nothing to split.
+func serverCPUs() string {
+	if runtime.NumCPU() < 2 {
+		return ""
+	}
+	return "0"
+}
+
+func clientCPUs() string {
+	switch n := runtime.NumCPU(); n {
+	case 1:
+		return ""
+	case 2:
+		return "1"
+	default:
+		return fmt.Sprintf("1-%d", n-1)
+	}
+}
+
+// SmokeConfig runs every step of FullConfig at a size that takes seconds, to prove the code
+// path works; its figures mean nothing.
+func SmokeConfig() Config {
+	return Config{
+		Sizes:          []int{100, 200},
+		ThroughputPods: 200,
+		Runs:           1,
+		Perf:           Perf{Seconds: 2, Clients: 20, Outstanding: 200, CPUs: clientCPUs()},
+		ServerCPUs:     serverCPUs(),
+		LatencyQPS:     2_000,
+		ChurnRate:      10, ChurnSeconds: 3, ChurnPool: 20,
+		RelistPods:   200,
+		RelistSteady: 500 * time.Millisecond, RelistWindow: 3 * time.Second,
+		Workers:   8,
+		MicroArgs: []string{"-run", "^$", "-bench", ".", "-benchmem", "-benchtime", "1x", "-count", "1", "./plugin/podname/"},
+	}
+}
+
+// Validate reports a Config that cannot run.
+func (c Config) Validate() error {
+	switch {
+	case len(c.Sizes) == 0 || !slices.IsSorted(c.Sizes) || c.Sizes[0] <= 0:
+		return fmt.Errorf("sizes %v: want at least one, ascending, positive", c.Sizes)
+	case c.Sizes[len(c.Sizes)-1] > maxPods():
+		return fmt.Errorf("sizes %v: at most %d pods fit in %s", c.Sizes, maxPods(), podPrefix)
+	case c.ThroughputPods <= 0 || c.RelistPods <= 0:
+		return errors.New("throughput and relist pod counts must be positive")
+	case c.Runs < 1:
+		return errors.New("runs must be at least 1")
+	case c.Perf.Seconds < 1 || c.Perf.Clients < 1 || c.Perf.Outstanding < 1 || c.LatencyQPS < 1:
+		return errors.New("dnsperf settings must be positive")
+	case c.ChurnRate < 1 || c.ChurnSeconds < 1 || c.ChurnPool < c.ChurnRate:
+		return errors.New("churn: rate and seconds must be positive, the pool at least the rate")
+	case c.Workers < 1:
+		return errors.New("workers must be at least 1")
+	}
+	return nil
+}
+
+// Results is everything one run measured.
+type Results struct {
+	// Command is the command line that measured them.
+	Command    string
+	Config     Config
+	Machine    Machine
+	Micro      *MicroResult
+	Throughput *ThroughputResult
+	Memory     []MemorySample // podname, kubernetes and the whoami baseline
+	Relist     []*RelistResult
+	Churn      *ChurnResult
+	Creation   []Creation
+	Cluster    ClusterState
+	LoadEnd    string
+	Elapsed    time.Duration
+	// Problems are wrong answers and failed queries: the report shows them, and the run fails.
+	Problems []string
+	// Skipped says which sizes the budget left out, and why.
+	Skipped []string
+}
+
+// Creation is one step of growing the population.
+type Creation struct {
+	From, To int
+	Elapsed  time.Duration
+}
+
+// ClusterState is the control plane at the largest size.
+type ClusterState struct {
+	Pods         int
+	EtcdDBBytes  float64
+	APIServerRSS float64
+}
+
+// Bench is a run in progress.
+type Bench struct {
+	begin      time.Time
+	cfg        Config
+	cluster    *cluster.Cluster
+	client     kubernetes.Interface
+	kubeconfig string
+	work       string
+	log        io.Writer
+}
+
+func (b *Bench) logf(format string, args ...any) {
+	fmt.Fprintf(b.log, "%s bench: %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+// Run measures everything cfg asks for, keeping its files (the cluster's data and logs, every
+// Corefile, coredns log and dnsperf output) under work. A run that measured everything but saw
+// wrong answers returns its Results with the error.
+func Run(ctx context.Context, cfg Config, work string, log io.Writer) (*Results, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("bench config: %w", err)
+	}
+	if err := CheckDnsperf(); err != nil {
+		return nil, err
+	}
+	coredns, err := harness.Binary()
+	if err != nil {
+		return nil, err
+	}
+	root, err := harness.RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	begin := time.Now()
+	b := &Bench{begin: begin, cfg: cfg, work: work, log: log}
+	res := &Results{Config: cfg, Machine: Describe(root, coredns)}
+	b.logf("%d CPUs (%s), load %s; work dir %s", res.Machine.CPUs, res.Machine.CPUModel, res.Machine.LoadStart, work)
+
+	// The Go benchmarks first, while no cluster shares the CPUs.
+	if len(cfg.MicroArgs) > 0 {
+		b.logf("go test %s", strings.Join(cfg.MicroArgs, " "))
+		if res.Micro, err = Microbenchmarks(ctx, root, cfg.MicroArgs); err != nil {
+			return nil, err
+		}
+	}
+
+	if err := cluster.EnsureBinaries(); err != nil {
+		return nil, err
+	}
+	b.logf("starting the cluster")
+	b.cluster, err = cluster.Start(ctx, cluster.Options{Dir: filepath.Join(work, "cluster"), LogDir: filepath.Join(work, "cluster-logs")})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err := b.cluster.Stop(); err != nil {
+			b.logf("stop cluster: %v", err)
+		}
+	}()
+	b.kubeconfig = b.cluster.Kubeconfig()
+	rc := b.cluster.RESTConfig()
+	// Pods are written as fast as the API server takes them; client-side throttling at the
+	// default 5 QPS would measure the client instead.
+	rc.QPS, rc.Burst = 5000, 10000
+	rc.ContentType = "application/vnd.kubernetes.protobuf"
+	if b.client, err = kubernetes.NewForConfig(rc); err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	if err := Setup(ctx, b.client, churnNamespace); err != nil {
+		return nil, err
+	}
+	hbCtx, stopHeartbeat := context.WithCancel(ctx)
+	hbDone := make(chan int, 1)
+	go func() { hbDone <- KeepNodeReady(hbCtx, b.client) }()
+	defer func() {
+		stopHeartbeat()
+		<-hbDone
+	}()
+
+	err = b.measure(ctx, res)
+	res.Elapsed = time.Since(begin)
+	res.LoadEnd = LoadAvg()
+	if err != nil {
+		return res, err
+	}
+	res.Problems = problems(res)
+	if len(res.Problems) > 0 {
+		return res, fmt.Errorf("wrong or failed answers: %s", strings.Join(res.Problems, "; "))
+	}
+	return res, nil
+}
+
+// measure grows the population through every size and takes each figure at its size.
+func (b *Bench) measure(ctx context.Context, res *Results) error {
+	cfg := b.cfg
+	steps := slices.Clone(cfg.Sizes)
+	steps = append(steps, cfg.ThroughputPods, cfg.RelistPods)
+	slices.Sort(steps)
+	steps = slices.Compact(steps)
+
+	b.logf("baseline: whoami alone, %d runs", cfg.Runs)
+	for r := range cfg.Runs {
+		s, err := b.Memory(ctx, RoleWhoami, 0, r)
+		if err != nil {
+			return err
+		}
+		b.logf("memory whoami run %d: heap %.1f MiB RSS %.1f MiB", r+1, s.HeapInuse/(1<<20), s.RSS/(1<<20))
+		res.Memory = append(res.Memory, s)
+	}
+	have := 0
+	var creating time.Duration // spent creating pods so far
+	var lastMemory time.Duration
+	lastSize := 0
+	for _, size := range steps {
+		if optional := size > cfg.ThroughputPods && size > cfg.RelistPods; optional && cfg.Budget > 0 && have > 0 {
+			rate := float64(have) / creating.Seconds()
+			est := time.Duration(float64(size-have)/rate*float64(time.Second)) + lastMemory*time.Duration(size)/time.Duration(max(lastSize, 1))
+			if end := time.Since(b.begin) + est; end > cfg.Budget {
+				why := fmt.Sprintf("%s pods skipped: at %.0f pods/s and the last memory step's pace, the run would have taken about %s, over its budget of %s",
+					CountLabel(float64(size)), rate, end.Round(time.Minute), cfg.Budget)
+				b.logf("%s", why)
+				res.Skipped = append(res.Skipped, why)
+				continue
+			}
+		}
+		if size > have {
+			b.logf("creating pods %d to %d", have, size)
+			start := time.Now()
+			err := CreatePods(ctx, b.client, have, size, cfg.Workers, func(done int, rate float64) {
+				b.logf("  %d pods, %.0f pods/s", done, rate)
+			})
+			if err != nil {
+				return err
+			}
+			res.Creation = append(res.Creation, Creation{From: have, To: size, Elapsed: time.Since(start)})
+			creating += time.Since(start)
+			b.logf("  %d pods in %s", size-have, time.Since(start).Round(time.Millisecond))
+			have = size
+		}
+		if slices.Contains(cfg.Sizes, size) {
+			start := time.Now()
+			for r := range cfg.Runs {
+				for _, role := range []string{RolePodname, RoleKubernetes} {
+					s, err := b.Memory(ctx, role, size, r)
+					if err != nil {
+						return err
+					}
+					b.logf("memory %-10s %6d pods run %d: sync %5s heap %6.1f MiB RSS %6.1f MiB",
+						role, size, r+1, s.Sync.Round(time.Millisecond), s.HeapInuse/(1<<20), s.RSS/(1<<20))
+					res.Memory = append(res.Memory, s)
+				}
+			}
+			lastMemory, lastSize = time.Since(start), size
+		}
+		if size == cfg.ThroughputPods {
+			t, err := b.Throughput(ctx, size)
+			if err != nil {
+				return err
+			}
+			res.Throughput = t
+		}
+		if size == cfg.RelistPods {
+			// Churn first: after an API server restart the controller manager's EndpointSlice
+			// informer lags ("informer cache is out of date") and the kubernetes plugin's
+			// figures would measure that.
+			c, err := b.Churn(ctx, cfg.ChurnRate, cfg.ChurnSeconds, cfg.ChurnPool, size)
+			if err != nil {
+				return err
+			}
+			res.Churn = c
+			// podname again with GOGC=50: how much of the peak is the GC letting garbage
+			// grow to twice the live heap before it collects.
+			for _, v := range []struct {
+				role string
+				env  []string
+			}{{RolePodname, nil}, {RoleKubernetes, nil}, {RolePodname, []string{"GOGC=50"}}} {
+				role := v.role
+				b.logf("relist: %s %v at %d pods, API server restart", role, v.env, size)
+				r, err := b.Relist(ctx, role, size, cfg.RelistSteady, cfg.RelistWindow, v.env...)
+				if err != nil {
+					return err
+				}
+				b.logf("  steady %.1f MiB, peak %.1f MiB (%.2fx)", r.Steady/(1<<20), r.Peak/(1<<20), r.Peak/r.Steady)
+				res.Relist = append(res.Relist, r)
+			}
+		}
+	}
+	res.Cluster = b.clusterState(ctx, have)
+	return nil
+}
+
+// clusterState reads the control plane's footprint; a figure it cannot read stays zero.
+func (b *Bench) clusterState(ctx context.Context, pods int) ClusterState {
+	st := ClusterState{Pods: pods}
+	var text strings.Builder
+	if code, err := httpGet(ctx, b.cluster.EtcdURL()+"/metrics", &text); err == nil && code == 200 {
+		st.EtcdDBBytes, _, _ = harness.MetricSum(text.String(), "etcd_mvcc_db_total_size_in_bytes", nil)
+	}
+	if pid, ok := b.cluster.PIDs()["kube-apiserver"]; ok {
+		if m, err := procMemory(pid); err == nil {
+			st.APIServerRSS = m.RSS
+		}
+	}
+	return st
+}
+
+// problems lists wrong answers and failures in res.
+func problems(res *Results) []string {
+	var out []string
+	if t := res.Throughput; t != nil {
+		for role, v := range t.Verified {
+			if v.Wrong > 0 {
+				out = append(out, fmt.Sprintf("%s: %d wrong answers before dnsperf (%s)", role, v.Wrong, strings.Join(v.Bad, ", ")))
+			}
+		}
+		for _, runs := range [][][]PerfRun{t.Saturated, t.Latency} {
+			for _, run := range runs {
+				for _, p := range run {
+					if p.Unexpected > 0 {
+						out = append(out, fmt.Sprintf("%s: %d answers other than NOERROR under dnsperf (%s)", p.Role, p.Unexpected, p.Command))
+					}
+				}
+			}
+		}
+	}
+	// Under churn only podname's failures fail the run; the kubernetes plugin's show in the
+	// report beside them.
+	if c := res.Churn; c != nil {
+		for _, role := range []string{RolePodname} {
+			if n := c.Wrong[role]; n > 0 {
+				out = append(out, fmt.Sprintf("%s: %d wrong answers under churn", role, n))
+			}
+			if n := c.Timeouts[role]; n > 0 {
+				out = append(out, fmt.Sprintf("%s: %d names not right within %s under churn", role, n, churnLimit))
+			}
+			if n := c.Failed[role]; n > 0 {
+				out = append(out, fmt.Sprintf("%s: %d failed queries under churn", role, n))
+			}
+		}
+		if len(out) > 0 && len(c.Bad) > 0 {
+			out = append(out, "examples: "+strings.Join(c.Bad, "; "))
+		}
+	}
+	return out
+}
+
+// RemoveClusterData removes the etcd data of a finished run from work; it is large and of no
+// use once the cluster has stopped. Logs and measurements stay.
+func RemoveClusterData(work string) error {
+	if err := os.RemoveAll(filepath.Join(work, "cluster")); err != nil {
+		return fmt.Errorf("remove cluster data: %w", err)
+	}
+	return nil
+}
