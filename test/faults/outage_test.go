@@ -33,7 +33,9 @@ func TestAPIServerOutage(t *testing.T) {
 	ns := api.namespace(t, "outage")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if _, err := kube.Client().AppsV1().Deployments(ns).Create(ctx, harness.WSDeployment(ns, 10), meta.CreateOptions{}); err != nil {
+	ws := harness.WSDeployment(ns, 10)
+	ws.Spec.Template.Labels[registerLabel] = "true" // labels.Corefile answers only these
+	if _, err := kube.Client().AppsV1().Deployments(ns).Create(ctx, ws, meta.CreateOptions{}); err != nil {
 		t.Fatalf("create deployment %s/ws: %v", ns, err)
 	}
 	created := time.Now()

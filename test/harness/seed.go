@@ -11,11 +11,11 @@ import (
 	"k8s.io/client-go/kubernetes"
 )
 
-// WSLabels select the seed's pods.
-var WSLabels = map[string]string{"app": "ws"}
-
-// WSSelector is WSLabels as a label selector.
+// WSSelector selects the seed's pods.
 const WSSelector = "app=ws"
+
+// wsLabels are the seed's pods' labels, a new map each time so a caller may add to them.
+func wsLabels() map[string]string { return map[string]string{"app": "ws"} }
 
 // WSDeployment is the seed's Deployment ws: no subdomain, no hostname, no headless Service;
 // its pods are what a plain Deployment makes. kwok runs them without pulling the image.
@@ -24,9 +24,9 @@ func WSDeployment(ns string, replicas int32) *appsv1.Deployment {
 		ObjectMeta: meta.ObjectMeta{Namespace: ns, Name: "ws"},
 		Spec: appsv1.DeploymentSpec{
 			Replicas: &replicas,
-			Selector: &meta.LabelSelector{MatchLabels: WSLabels},
+			Selector: &meta.LabelSelector{MatchLabels: wsLabels()},
 			Template: corev1.PodTemplateSpec{
-				ObjectMeta: meta.ObjectMeta{Labels: WSLabels},
+				ObjectMeta: meta.ObjectMeta{Labels: wsLabels()},
 				Spec: corev1.PodSpec{Containers: []corev1.Container{{
 					Name: "ws", Image: "registry.example/ws:1",
 					Ports: []corev1.ContainerPort{{ContainerPort: 9999}},
@@ -41,7 +41,7 @@ func WSService(ns string) *corev1.Service {
 	return &corev1.Service{
 		ObjectMeta: meta.ObjectMeta{Namespace: ns, Name: "ws"},
 		Spec: corev1.ServiceSpec{
-			Selector: WSLabels,
+			Selector: wsLabels(),
 			Ports:    []corev1.ServicePort{{Port: 9999, TargetPort: intstr.FromInt32(9999)}},
 		},
 	}
