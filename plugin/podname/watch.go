@@ -72,6 +72,10 @@ func (w *watch) release() {
 }
 
 func startWatch(key string, client kubernetes.Interface, selector string) (*watch, error) {
+	// No resync (0): projections carry no resourceVersion, and client-go
+	// treats an update whose versions match as a resync, which it delivers
+	// only to handlers that asked for resyncs. With none asked, every
+	// handler is a syncing one and gets every update.
 	podFactory := informers.NewSharedInformerFactoryWithOptions(client, 0,
 		informers.WithTweakListOptions(func(o *meta.ListOptions) { o.LabelSelector = selector }))
 	svcFactory := informers.NewSharedInformerFactory(client, 0)
