@@ -54,12 +54,7 @@ func TestEtcdRestart(t *testing.T) {
 		}
 	})
 	stopped := time.Now()
-	timer := time.NewTimer(etcdDown)
-	select {
-	case <-timer.C:
-	case <-ctx.Done():
-		t.Fatalf("test deadline while etcd was down: %v", ctx.Err())
-	}
+	hold(ctx, t, etcdDown, "while etcd was down")
 	if err := start(ctx); err != nil {
 		t.Fatalf("start etcd again: %v", err)
 	}

@@ -19,6 +19,19 @@ const outageLength = 60 * time.Second
 // it looks at the resource version every 5s.
 const lastSyncSlack = 6 * time.Second
 
+// hold lets a fault last d, the point of the test rather than a wait for a condition; it fails
+// t if ctx ends first.
+func hold(ctx context.Context, t *testing.T, d time.Duration, during string) {
+	t.Helper()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-ctx.Done():
+		t.Fatalf("test deadline %s: %v", during, ctx.Err())
+	}
+}
+
 // TestAPIServerOutage stops the API server for outageLength while a probe asks every pod of
 // a Deployment of 10 on two servers (the Corefile example, behind its cache, and
 // labels.Corefile, podname alone): every answer must stay the pod's IP, /ready must stay 200,
@@ -57,12 +70,7 @@ func TestAPIServerOutage(t *testing.T) {
 		t.Fatalf("stop the API server: %v", err)
 	}
 	stopped := time.Now()
-	timer := time.NewTimer(outageLength)
-	select {
-	case <-timer.C:
-	case <-ctx.Done():
-		t.Fatalf("test deadline during the outage: %v", ctx.Err())
-	}
+	hold(ctx, t, outageLength, "during the outage")
 	// During the outage the index is stale by design; the metric must say since when,
 	// read before the API server starts again and the watch catches up.
 	for _, c := range servers {
