@@ -455,7 +455,7 @@ func churnSection(w *strings.Builder, r *Report, res *Results, opt ReportOptions
 	p("A watch of the bench's own sees each pod get its IP (ADDED/MODIFIED) and go (DELETED); from that moment it asks the plugin for the pod's name, every 1 ms at first, 10%% longer each time, at most every 10 ms, ")
 	p("until the answer is the pod's IP (appear) or NXDOMAIN (vanish). A wrong answer is one naming any other address. ")
 	p("Each plugin has a pass of its own with its own pods, one coredns serving it alone: podname (`<pod>.%s`), then the *kubernetes* plugin (`<pod>.churn.churn.svc.cluster.local`, through a headless Service, so its delay includes the controller manager's EndpointSlice controller). ", Zone)
-	p("Separate passes, because that Service makes the controller manager recompute the Service's EndpointSlices (and Endpoints) on every change, CPU that would otherwise be taken from podname on these %d cores.\n\n", res.Machine.CPUs)
+	p("Separate passes, because that Service makes the controller manager recompute the Service's EndpointSlices (and Endpoints) on every change, CPU that would otherwise be taken from podname on these %d cores. One pass per plugin, not three: each percentile is over every pod of the pass.\n\n", res.Machine.CPUs)
 	for _, role := range []string{RolePodname, RoleKubernetes} {
 		if _, ok := c.Elapsed[role]; ok {
 			p("- %s pass: %d created, %d deleted in %s; CPU meanwhile, in cores: %s.\n", role, c.Created[role], c.Deleted[role],
@@ -535,7 +535,7 @@ func relistSection(w *strings.Builder, r *Report, res *Results, opt ReportOption
 	}
 	p("A coredns serving one plugin alone (as in section 3) at %s pods; `go_memstats_heap_inuse_bytes` and VmRSS sampled every %s: %s before the API server is stopped (steady: their median), ",
 		CountLabel(float64(res.Relist[0].Pods)), relistSampleEvery, res.Config.RelistSteady)
-	p("then through its stop, its start, and %s after it is ready again (for podname at least 5 s after `coredns_podname_pod_events_total{event=\"update\"}` has grown by the pod count: every pod relisted). No forced GC here.\n\n", res.Config.RelistWindow)
+	p("then through its stop, its start, and %s after it is ready again (for podname at least 5 s after `coredns_podname_pod_events_total{event=\"update\"}` has grown by the pod count: every pod relisted). No forced GC here. One restart per row, not three: each takes the API server about 40 s to come back at this size, and the peak is the largest of a few thousand samples.\n\n", res.Config.RelistWindow)
 	p("| plugin | steady heap (median) | steady heap (max) | peak heap | peak / steady median | peak / steady max | steady RSS | peak RSS | API server down | podname has every pod again | target |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	var series []Series
 	var marks []Mark
