@@ -15,6 +15,7 @@ import (
 
 	"github.com/podname/podname/plugin/podname/index"
 
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 )
@@ -85,16 +86,11 @@ func (p *PodName) start() error {
 	p.w, p.reg = w, reg
 	conflicts.WithLabelValues(p.primary).Set(float64(p.idx.Conflicts()))
 	go func() {
-		for _, done := range []<-chan struct{}{reg.HasSyncedChecker().Done(), w.svcReg.HasSyncedChecker().Done()} {
-			select {
-			case <-done:
-			case <-p.stopCh:
-				return
-			}
+		if cache.WaitFor(wait.ContextForChannel(p.stopCh), "", reg.HasSyncedChecker(), w.svcReg.HasSyncedChecker()) {
+			w.stats.delivered()
+			p.synced.Store(true)
+			close(p.syncedCh)
 		}
-		w.stats.delivered()
-		p.synced.Store(true)
-		close(p.syncedCh)
 	}()
 	return nil
 }

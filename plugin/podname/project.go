@@ -27,13 +27,19 @@ type podObject struct {
 	*object.Empty
 }
 
-// projectPod is the informer's transform: it keeps only what the index
-// needs, so the cache holds a few hundred bytes per pod.
+// projectPod is the informer's transform without reuse (see
+// reusingProjections): it keeps only what the index needs, so the cache
+// holds a few hundred bytes per pod.
 func projectPod(obj any) (any, error) {
 	p, ok := obj.(*api.Pod)
 	if !ok {
 		return obj, nil // a tombstone or an object already projected
 	}
+	return project(p), nil
+}
+
+// project is the projection of one Pod.
+func project(p *api.Pod) *podObject {
 	o := &podObject{Pod: index.Pod{
 		Namespace: unique.Make(p.Namespace).Value(),
 		Name:      strings.ToLower(p.Name),
@@ -43,7 +49,7 @@ func projectPod(obj any) (any, error) {
 		p.Status.Phase != api.PodSucceeded && p.Status.Phase != api.PodFailed
 	if !o.indexable {
 		o.IPs = nil
-		return o, nil
+		return o
 	}
 	o.Created = p.CreationTimestamp.Unix()
 	o.Labels = index.MakeLabels(p.Labels)
@@ -62,7 +68,7 @@ func projectPod(obj any) (any, error) {
 			o.readySince = c.LastTransitionTime.Unix()
 		}
 	}
-	return o, nil
+	return o
 }
 
 // reusingProjections is projectPod that returns the projection store holds
@@ -76,14 +82,11 @@ func reusingProjections(store cache.Store) cache.TransformFunc {
 		if !ok {
 			return obj, nil
 		}
-		o, err := projectPod(p)
-		cur, ok := o.(*podObject)
-		if err != nil || !ok {
-			return o, err
-		}
-		held, exists, err := store.GetByKey(p.Namespace + "/" + cur.Name)
-		if prev, ok := held.(*podObject); err == nil && exists && ok && prev.equal(cur) && prev.readySince == cur.readySince {
-			return prev, nil
+		cur := project(p)
+		if held, ok, _ := store.GetByKey(p.Namespace + "/" + cur.Name); ok {
+			if prev, _ := held.(*podObject); prev.equal(cur) && prev.readySince == cur.readySince {
+				return prev, nil
+			}
 		}
 		return cur, nil
 	}

@@ -12,14 +12,13 @@ import (
 // outage would otherwise go unlogged.
 type reach struct {
 	key string
-	now func() time.Time
 
 	mu    sync.Mutex
 	down  bool
 	since time.Time
 }
 
-func newReach(key string) *reach { return &reach{key: key, now: time.Now} }
+func newReach(key string) *reach { return &reach{key: key} }
 
 // wrap is a rest.Config WrapTransport.
 func (r *reach) wrap(rt http.RoundTripper) http.RoundTripper {
@@ -40,11 +39,11 @@ func (r *reach) observe(err error) {
 	defer r.mu.Unlock()
 	switch {
 	case err != nil && !r.down:
-		r.down, r.since = true, r.now()
+		r.down, r.since = true, time.Now()
 		log.Warningf("cannot reach the API server (%s), answers stay as last synced: %v", r.key, err)
 	case err == nil && r.down:
 		r.down = false
-		log.Infof("API server reachable again (%s) after %s", r.key, r.now().Sub(r.since).Round(time.Millisecond))
+		log.Infof("API server reachable again (%s) after %s", r.key, time.Since(r.since).Round(time.Millisecond))
 	}
 }
 

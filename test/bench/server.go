@@ -8,26 +8,18 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/podname/podname/test/harness"
 )
 
-// Server is a running bin/coredns. Unlike harness.CoreDNS it knows its PID (for VmRSS), when it
-// was started (for the sync time) and its pprof address (for a forced GC and a CPU profile).
+// Server is a running bin/coredns on a bench Corefile, which names its ready, metrics and pprof
+// addresses (for the sync time, heap figures, a forced GC and a CPU profile).
 type Server struct {
-	Conf    Corefile
-	Dir     string
-	Started time.Time
-
-	cmd     *exec.Cmd
-	done    chan struct{}
-	waitErr error
+	*harness.Process
+	Conf Corefile
 }
 
 // StartServer writes conf into dir and starts bin/coredns on it.
@@ -36,59 +28,21 @@ func StartServer(dir string, conf Corefile) (*Server, error) {
 }
 
 // StartServerOn is StartServer with the process bound to cpus (a taskset list such as "0"),
-// unless cpus is empty, and with env added to its environment. Bound to CPUs, the Go runtime
-// sizes GOMAXPROCS to them.
+// unless cpus is empty, and with env added to its environment.
 func StartServerOn(dir string, conf Corefile, cpus string, env ...string) (*Server, error) {
-	bin, err := harness.Binary()
+	p, err := harness.StartProcess(dir, conf.Text, harness.ProcessOptions{CPUs: cpus, Env: env})
 	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(dir, "Corefile")
-	if err := os.WriteFile(path, []byte(conf.Text), 0o644); err != nil {
-		return nil, fmt.Errorf("write Corefile: %w", err)
-	}
-	logf, err := os.Create(filepath.Join(dir, "coredns.log"))
-	if err != nil {
-		return nil, fmt.Errorf("create coredns log: %w", err)
-	}
-	cmd := exec.Command(bin, "-conf", path)
-	if cpus != "" {
-		// taskset execs coredns in its own process, so the PID stays coredns's.
-		cmd = exec.Command("taskset", "-c", cpus, bin, "-conf", path)
-	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.Env = append(os.Environ(), env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	s := &Server{Conf: conf, Dir: dir, cmd: cmd, done: make(chan struct{})}
-	s.Started = time.Now()
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return nil, fmt.Errorf("start coredns: %w", err)
-	}
-	go func() {
-		s.waitErr = cmd.Wait()
-		logf.Close()
-		close(s.done)
-	}()
-	return s, nil
+	return &Server{Process: p, Conf: conf}, nil
 }
 
-// PID is the coredns process's ID.
-func (s *Server) PID() int { return s.cmd.Process.Pid }
-
-// Log returns what coredns has printed so far.
-func (s *Server) Log() string {
-	b, _ := os.ReadFile(filepath.Join(s.Dir, "coredns.log"))
-	return string(b)
-}
-
+// exited says how coredns ended, with the end of its log, or nil while it runs.
 func (s *Server) exited() error {
-	select {
-	case <-s.done:
-		return fmt.Errorf("coredns exited: %v\n%s", s.waitErr, lastLines(s.Log(), 20))
-	default:
+	if !s.Exited() {
 		return nil
 	}
+	return fmt.Errorf("coredns exited: %v\n%s", s.ExitError(), lastLines(s.Log(), 20))
 }
 
 // readyPoll is how often WaitReady asks /ready; it is the resolution of the sync time.
@@ -251,28 +205,6 @@ func (s *Server) CPUTime() (time.Duration, error) {
 		return 0, fmt.Errorf("coredns CPU time: %w", err)
 	}
 	return time.Duration(t) * clockTick, nil
-}
-
-// Stop ends the process (SIGTERM, then SIGKILL after 10 s) and waits for it. Calls after the
-// first return nil.
-func (s *Server) Stop() error {
-	if s.exited() != nil {
-		return nil
-	}
-	if err := syscall.Kill(-s.PID(), syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("stop coredns: %w", err)
-	}
-	timer := time.NewTimer(10 * time.Second)
-	defer timer.Stop()
-	select {
-	case <-s.done:
-	case <-timer.C:
-		if err := syscall.Kill(-s.PID(), syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-			return fmt.Errorf("kill coredns: %w", err)
-		}
-		<-s.done
-	}
-	return nil
 }
 
 // httpClient is for loopback requests to coredns; a CPU profile takes its full duration.

@@ -2,26 +2,20 @@ package harness
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 )
 
-// CoreDNS is a running coredns process.
+// CoreDNS is a running coredns on an example Corefile with adjusted ports and paths.
 type CoreDNS struct {
-	cmd     *exec.Cmd
-	done    chan struct{}
-	waitErr error
-	Dir     string // holds the Corefile and coredns.log
-	Adjust  Adjust // the ports and paths it runs with
+	*Process
+	Adjust Adjust // the ports and paths it runs with
 }
 
 // Binary is bin/coredns as `make build` writes it.
@@ -77,53 +71,16 @@ func LoopbackAdjust(kubeconfig string) (Adjust, error) {
 // StartCoreDNS writes corefile into dir and starts the binary on it. It
 // returns once the process runs; wait on WaitReady or a query for service.
 func StartCoreDNS(dir, corefile string, a Adjust) (*CoreDNS, error) {
-	bin, err := Binary()
+	p, err := StartProcess(dir, corefile, ProcessOptions{})
 	if err != nil {
 		return nil, err
 	}
-	conf := filepath.Join(dir, "Corefile")
-	if err := os.WriteFile(conf, []byte(corefile), 0o644); err != nil {
-		return nil, fmt.Errorf("write Corefile: %w", err)
-	}
-	logf, err := os.Create(filepath.Join(dir, "coredns.log"))
-	if err != nil {
-		return nil, fmt.Errorf("create coredns log: %w", err)
-	}
-	cmd := exec.Command(bin, "-conf", conf)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return nil, fmt.Errorf("start coredns: %w", err)
-	}
-	c := &CoreDNS{cmd: cmd, done: make(chan struct{}), Dir: dir, Adjust: a}
-	go func() {
-		c.waitErr = cmd.Wait()
-		logf.Close()
-		close(c.done)
-	}()
-	return c, nil
+	return &CoreDNS{Process: p, Adjust: a}, nil
 }
 
 // Addr is the DNS address it serves on.
 func (c *CoreDNS) Addr() string {
 	return net.JoinHostPort(c.Adjust.Bind, strconv.Itoa(c.Adjust.DNSPort))
-}
-
-// Log returns what coredns has printed so far.
-func (c *CoreDNS) Log() string {
-	b, _ := os.ReadFile(filepath.Join(c.Dir, "coredns.log"))
-	return string(b)
-}
-
-// Exited reports whether the process has ended.
-func (c *CoreDNS) Exited() bool {
-	select {
-	case <-c.done:
-		return true
-	default:
-		return false
-	}
 }
 
 // Ready returns the HTTP status of the ready plugin's /ready.
@@ -137,7 +94,7 @@ func (c *CoreDNS) Ready(ctx context.Context) (int, error) {
 func (c *CoreDNS) WaitReady(ctx context.Context) error {
 	err := Poll(ctx, "coredns /ready", func() (bool, error) {
 		if c.Exited() {
-			return false, fmt.Errorf("coredns exited: %v\n%s", c.waitErr, c.Log())
+			return false, fmt.Errorf("coredns exited: %v\n%s", c.ExitError(), c.Log())
 		}
 		code, err := c.Ready(ctx)
 		return err == nil && code == http.StatusOK, nil
@@ -169,34 +126,6 @@ func (c *CoreDNS) Metrics(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("read %s: %w", url, err)
 	}
 	return string(b), nil
-}
-
-// Stop ends the process (SIGTERM, then SIGKILL after a few seconds) and
-// waits for it. It is safe to call more than once.
-func (c *CoreDNS) Stop() error {
-	if c.Exited() {
-		return nil
-	}
-	_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-c.done:
-	case <-time.After(10 * time.Second):
-		_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
-		<-c.done
-	}
-	var exit *exec.ExitError
-	if c.waitErr != nil && !errors.As(c.waitErr, &exit) {
-		return fmt.Errorf("stop coredns: %w", c.waitErr)
-	}
-	return nil
-}
-
-// Kill ends the process with SIGKILL and waits for it.
-func (c *CoreDNS) Kill() {
-	if !c.Exited() {
-		_ = syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
-		<-c.done
-	}
 }
 
 func httpStatus(ctx context.Context, url string) (int, error) {
