@@ -86,7 +86,7 @@ func (p *PodName) start() error {
 	p.w, p.reg = w, reg
 	conflicts.WithLabelValues(p.primary).Set(float64(p.idx.Conflicts()))
 	go func() {
-		if cache.WaitFor(wait.ContextForChannel(p.stopCh), "", reg.HasSyncedChecker(), w.svcReg.HasSyncedChecker()) {
+		if cache.WaitFor(wait.ContextForChannel(p.stopCh), "", append(w.syncedCheckers(), reg.HasSyncedChecker())...) {
 			w.stats.delivered()
 			p.synced.Store(true)
 			close(p.syncedCh)

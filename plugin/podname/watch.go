@@ -22,6 +22,7 @@ type watch struct {
 	svcs     cache.SharedIndexInformer
 	services *index.Services
 	stats    *watchStats
+	statsReg cache.ResourceEventHandlerRegistration
 	svcReg   cache.ResourceEventHandlerRegistration
 	stop     chan struct{}
 	refs     int // guarded by watches.mu
@@ -56,7 +57,18 @@ func watchSynced(key string) bool {
 	watches.mu.Lock()
 	w := watches.m[key]
 	watches.mu.Unlock()
-	return w != nil && w.pods.HasSynced() && w.svcs.HasSynced()
+	return w != nil && w.synced()
+}
+
+// synced reports whether pods and services are listed and the listed pods
+// are counted in the metrics, so /ready and /metrics agree.
+func (w *watch) synced() bool {
+	return w.svcReg.HasSynced() && w.statsReg.HasSynced()
+}
+
+// syncedCheckers is synced in the form cache.WaitFor takes.
+func (w *watch) syncedCheckers() []cache.DoneChecker {
+	return []cache.DoneChecker{w.svcReg.HasSyncedChecker(), w.statsReg.HasSyncedChecker()}
 }
 
 // release drops one reference and stops the watch with the last.
@@ -97,9 +109,11 @@ func startWatch(key string, client kubernetes.Interface, selector string) (*watc
 			return nil, fmt.Errorf("set up watch %s: %w", key, err)
 		}
 	}
-	if _, err := w.pods.AddEventHandler(w.stats.handler()); err != nil {
+	statsReg, err := w.pods.AddEventHandler(w.stats.handler())
+	if err != nil {
 		return nil, fmt.Errorf("watch %s: count pods: %w", key, err)
 	}
+	w.statsReg = statsReg
 	reg, err := w.svcs.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    w.setService,
 		UpdateFunc: func(_, cur any) { w.setService(cur) },

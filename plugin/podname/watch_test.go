@@ -133,6 +133,8 @@ func TestWatchSharedAndReleased(t *testing.T) {
 	if prod.w != def.w || prod.w.refs != 2 {
 		t.Fatal("two stanzas with one connection and selector do not share a watch")
 	}
+	// Synced means listed; the watch that follows the list opens a moment later.
+	waitFor(t, "the shared pod watch", func() bool { return podWatches.Load() > 0 })
 	if podWatches.Load() != 1 {
 		t.Fatalf("%d pod watches for two stanzas, want 1", podWatches.Load())
 	}
