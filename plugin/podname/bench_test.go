@@ -13,6 +13,7 @@ import (
 
 	"github.com/podname/podname/plugin/podname/index"
 
+	api "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -21,11 +22,11 @@ const benchPods = 100_000
 
 // benchPod makes the i-th pod of a cluster of 1,000 Deployments with 100
 // replicas each, as the API server would send it.
-func benchPod(i int) (name, ip string, podFor func() any) {
+func benchPod(i int) (name, ip string, podFor func() *api.Pod) {
 	deploy, replica := i/100, i%100
 	name = fmt.Sprintf("app%03d-5d8f7c9b4-%05d", deploy, replica)
 	ip = fmt.Sprintf("10.%d.%d.%d", 64+i>>16, (i>>8)&255, i&255)
-	return name, ip, func() any {
+	return name, ip, func() *api.Pod {
 		p := newPod(fmt.Sprintf("ns%02d", deploy%50), name, []string{ip})
 		p.Labels = map[string]string{"app": fmt.Sprintf("app%03d", deploy), "pod-template-hash": "5d8f7c9b4"}
 		p.Spec.Hostname = ""
@@ -40,8 +41,7 @@ func loadedPlugin(b *testing.B) *PodName {
 	p := newTestPlugin(&testing.T{}, seedStanza, nil, nil)
 	for i := range benchPods {
 		_, _, podFor := benchPod(i)
-		o, _ := projectPod(podFor())
-		p.onPod(nil, o.(*podObject))
+		p.onPod(nil, project(podFor()))
 	}
 	return p
 }
@@ -103,11 +103,11 @@ func BenchmarkIndexMemory(b *testing.B) {
 		idx := index.New(index.Options{}, index.NewServices())
 		for i := range benchPods {
 			_, _, podFor := benchPod(i)
-			o, _ := projectPod(podFor())
+			o := project(podFor())
 			if err := store.Add(o); err != nil {
 				b.Fatal(err)
 			}
-			idx.Update(nil, o.(*podObject).pod())
+			idx.Update(nil, o.pod())
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)

@@ -105,11 +105,7 @@ func newTestPlugin(t *testing.T, corefile string, pods []*api.Pod, svcs []*api.S
 	}
 	p.idx = index.New(p.opts, services)
 	for _, pod := range pods {
-		o, err := projectPod(pod)
-		if err != nil {
-			t.Fatalf("project %s: %v", pod.Name, err)
-		}
-		p.onPod(nil, o.(*podObject))
+		p.onPod(nil, project(pod))
 	}
 	p.synced.Store(true)
 	p.Next = nextMarker

@@ -26,8 +26,7 @@ func FuzzServeDNS(f *testing.F) {
 	p := newTestPlugin(&testing.T{}, seedStanza+" {\n fallthrough example.org\n}", seedPods(), seedServices())
 	owners := map[string]map[string]bool{} // lowercase name -> the IPs it may answer
 	for _, pod := range seedPods() {
-		o, _ := projectPod(pod)
-		po := o.(*podObject).pod()
+		po := project(pod).pod()
 		if po == nil || !p.idx.Wants(po) {
 			continue
 		}

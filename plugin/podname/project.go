@@ -27,18 +27,8 @@ type podObject struct {
 	*object.Empty
 }
 
-// projectPod is the informer's transform without reuse (see
-// reusingProjections): it keeps only what the index needs, so the cache
-// holds a few hundred bytes per pod.
-func projectPod(obj any) (any, error) {
-	p, ok := obj.(*api.Pod)
-	if !ok {
-		return obj, nil // a tombstone or an object already projected
-	}
-	return project(p), nil
-}
-
-// project is the projection of one Pod.
+// project keeps only what the index needs of a Pod, so the cache holds a
+// few hundred bytes per pod.
 func project(p *api.Pod) *podObject {
 	o := &podObject{Pod: index.Pod{
 		Namespace: unique.Make(p.Namespace).Value(),
@@ -71,8 +61,8 @@ func project(p *api.Pod) *podObject {
 	return o
 }
 
-// reusingProjections is projectPod that returns the projection store holds
-// for the pod when it would answer the same: a relist or an update that
+// reusingProjections is the pod informer's transform: it projects a Pod and
+// returns the projection store already holds when it would answer the same: a relist or an update that
 // changes nothing podname keeps then allocates nothing that lives, and the
 // list being replayed shares its projections with the store it replaces,
 // instead of holding a second copy of every pod.
@@ -80,7 +70,7 @@ func reusingProjections(store cache.Store) cache.TransformFunc {
 	return func(obj any) (any, error) {
 		p, ok := obj.(*api.Pod)
 		if !ok {
-			return obj, nil
+			return obj, nil // a tombstone or an object already projected
 		}
 		cur := project(p)
 		if held, ok, _ := store.GetByKey(p.Namespace + "/" + cur.Name); ok {

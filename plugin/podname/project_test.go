@@ -12,7 +12,7 @@ import (
 func TestReusingProjections(t *testing.T) {
 	store := cache.NewStore(cache.MetaNamespaceKeyFunc)
 	transform := reusingProjections(store)
-	project := func(obj any) *podObject {
+	transformed := func(obj any) *podObject {
 		t.Helper()
 		o, err := transform(obj)
 		if err != nil {
@@ -21,7 +21,7 @@ func TestReusingProjections(t *testing.T) {
 		return o.(*podObject)
 	}
 	pod := newPod("default", "ws-1", []string{"10.36.0.1"})
-	held := project(pod)
+	held := transformed(pod)
 	if err := store.Add(held); err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func TestReusingProjections(t *testing.T) {
 	same := pod.DeepCopy()
 	same.ResourceVersion = "2"
 	same.Annotations = map[string]string{"touched": "yes"}
-	if got := project(same); got != held {
+	if got := transformed(same); got != held {
 		t.Error("an update that changes nothing podname keeps made a new projection")
 	}
 	for name, change := range map[string]func(){
@@ -40,12 +40,12 @@ func TestReusingProjections(t *testing.T) {
 	} {
 		same = pod.DeepCopy()
 		change()
-		if got := project(same); got == held || got.equal(held) {
+		if got := transformed(same); got == held || got.equal(held) {
 			t.Errorf("a changed %s reused the held projection", name)
 		}
 	}
 	other := newPod("prod", "ws-1", []string{"10.36.0.1"})
-	if got := project(other); got == held {
+	if got := transformed(other); got == held {
 		t.Error("a pod of another namespace got the held projection")
 	}
 	if got, err := transform(cache.DeletedFinalStateUnknown{Key: "default/ws-1", Obj: held}); err != nil || got.(cache.DeletedFinalStateUnknown).Obj != held {

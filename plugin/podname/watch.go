@@ -63,10 +63,15 @@ func watchSynced(key string) bool {
 // synced reports whether pods and services are listed and the listed pods
 // are counted in the metrics, so /ready and /metrics agree.
 func (w *watch) synced() bool {
-	return w.svcReg.HasSynced() && w.statsReg.HasSynced()
+	for _, c := range w.syncedCheckers() {
+		if !cache.IsDone(c) {
+			return false
+		}
+	}
+	return true
 }
 
-// syncedCheckers is synced in the form cache.WaitFor takes.
+// syncedCheckers are what synced waits on, in the form cache.WaitFor takes.
 func (w *watch) syncedCheckers() []cache.DoneChecker {
 	return []cache.DoneChecker{w.svcReg.HasSyncedChecker(), w.statsReg.HasSyncedChecker()}
 }
