@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -92,7 +93,7 @@ func TestParsePerf(t *testing.T) {
 	if r.Rcodes["NOERROR"] != 2 || r.Rcodes["NXDOMAIN"] != 1 || r.Unexpected("NOERROR") != 1 {
 		t.Errorf("response codes = %v", r.Rcodes)
 	}
-	if want := []float64{0.001140, 0.000131, 0.000100}; len(r.Latencies) != len(want) {
+	if want := []float64{0.001140, 0.000131, 0.000100}; !slices.Equal(r.Latencies, want) {
 		t.Errorf("latencies = %v, want %v (the timed-out query has none)", r.Latencies, want)
 	}
 	if _, err := ParsePerf(strings.NewReader("dnsperf: something failed\n")); err == nil {
@@ -198,7 +199,10 @@ func TestCorefiles(t *testing.T) {
 	if _, err := MemoryCorefile("hosts", "/k"); err == nil {
 		t.Error("a memory Corefile for an unknown role did not fail")
 	}
-	c, _ := ThroughputCorefile("/k", "/zone.db")
+	c, err := ThroughputCorefile("/k", "/zone.db")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if strings.Contains(c.Text, "prometheus") {
 		t.Error("the throughput Corefile wraps queries in prometheus")
 	}

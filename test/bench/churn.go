@@ -218,9 +218,7 @@ func (b *Bench) churn(ctx context.Context, first, pool, rate, seconds int) (crea
 		case <-tick.C:
 		}
 		add, del := first+pool+i, first+i
-		do(func() error {
-			return createRunningPod(ctx, b.client, newPod(churnNamespace, churnPodName(add), churnNamespace, add), churnIP(add))
-		}, &nCreated)
+		do(func() error { return b.createChurnPod(ctx, add) }, &nCreated)
 		do(func() error {
 			err := b.client.CoreV1().Pods(churnNamespace).Delete(ctx, churnPodName(del), meta.DeleteOptions{GracePeriodSeconds: new(int64)})
 			if err != nil {
@@ -338,29 +336,12 @@ func (c *churnRun) count(m map[string]int, role, example string) {
 
 // createChurnPods creates churn pods [from, to) with 16 workers.
 func (b *Bench) createChurnPods(ctx context.Context, from, to int) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var next atomic.Int64
-	next.Store(int64(from))
-	var wg sync.WaitGroup
-	for range 16 {
-		wg.Go(func() {
-			for ctx.Err() == nil {
-				i := int(next.Add(1) - 1)
-				if i >= to {
-					return
-				}
-				if err := createRunningPod(ctx, b.client, newPod(churnNamespace, churnPodName(i), churnNamespace, i), churnIP(i)); err != nil {
-					cancel(err)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		return err
-	}
-	return ctx.Err()
+	return forEach(ctx, from, to, 16, b.createChurnPod)
+}
+
+// createChurnPod creates churn pod i, Running with its IP.
+func (b *Bench) createChurnPod(ctx context.Context, i int) error {
+	return createRunningPod(ctx, b.client, newPod(churnNamespace, churnPodName(i), churnNamespace, i), churnIP(i))
 }
 
 // deleteAllPods deletes every pod of ns at once and waits until none is left.

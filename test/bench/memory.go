@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/podname/podname/test/harness"
 )
 
 // MemorySample is one coredns serving one plugin alone at a number of pods.
@@ -33,29 +35,12 @@ func (b *Bench) Memory(ctx context.Context, role string, pods, run int) (MemoryS
 	fail := func(err error) (MemorySample, error) {
 		return s, fmt.Errorf("memory of %s at %d pods, run %d: %w", role, pods, run+1, err)
 	}
-	dir := filepath.Join(b.work, "memory", fmt.Sprintf("%s-%d-%d", role, pods, run))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fail(err)
-	}
-	conf, err := MemoryCorefile(role, b.kubeconfig)
-	if err != nil {
-		return fail(err)
-	}
-	srv, err := StartServer(dir, conf)
+	srv, toReady, err := b.startAlone(ctx, filepath.Join(b.work, "memory", fmt.Sprintf("%s-%d-%d", role, pods, run)), role, pods)
 	if err != nil {
 		return fail(err)
 	}
 	defer srv.Stop()
-	ctx, cancel := context.WithTimeout(ctx, syncTimeout)
-	defer cancel()
-	if s.Sync, err = srv.WaitReady(ctx); err != nil {
-		return fail(err)
-	}
-	if role == RolePodname {
-		if err := waitMetric(ctx, srv, float64(pods), "coredns_podname_pods"); err != nil {
-			return fail(err)
-		}
-	}
+	s.Sync = toReady
 	if s.HeapInuseBeforeGC, err = srv.HeapInuse(ctx); err != nil {
 		return fail(err)
 	}
@@ -76,21 +61,45 @@ func (b *Bench) Memory(ctx context.Context, role string, pods, run int) (MemoryS
 	return s, nil
 }
 
+// startAlone starts coredns in dir on MemoryCorefile(role), with env added to its
+// environment, and waits (at most syncTimeout) for /ready and, for podname, for its index to
+// hold pods pods. It returns the running server, for the caller to stop, and the time from
+// its start to /ready.
+func (b *Bench) startAlone(ctx context.Context, dir, role string, pods int, env ...string) (*Server, time.Duration, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, 0, err
+	}
+	conf, err := MemoryCorefile(role, b.kubeconfig)
+	if err != nil {
+		return nil, 0, err
+	}
+	srv, err := StartServerOn(dir, conf, "", env...)
+	if err != nil {
+		return nil, 0, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, syncTimeout)
+	defer cancel()
+	toReady, err := srv.WaitReady(ctx)
+	if err == nil && role == RolePodname {
+		err = waitMetric(ctx, srv, float64(pods), "coredns_podname_pods")
+	}
+	if err != nil {
+		srv.Stop()
+		return nil, 0, err
+	}
+	return srv, toReady, nil
+}
+
 // waitMetric polls /metrics until the sum of metric name is want.
 func waitMetric(ctx context.Context, srv *Server, want float64, name string) error {
-	t := time.NewTicker(20 * time.Millisecond)
-	defer t.Stop()
 	var last float64
 	var lastErr error
-	for {
+	err := harness.Poll(ctx, fmt.Sprintf("%s = %g", name, want), func() (bool, error) {
 		last, lastErr = srv.Metric(ctx, name)
-		if lastErr == nil && last == want {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("wait for %s = %g: %w (last: %g, %v)", name, want, ctx.Err(), last, lastErr)
-		case <-t.C:
-		}
+		return lastErr == nil && last == want, nil
+	})
+	if err != nil {
+		return fmt.Errorf("%w (last: %g, %v)", err, last, lastErr)
 	}
+	return nil
 }

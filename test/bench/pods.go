@@ -165,12 +165,27 @@ func CreatePods(ctx context.Context, client kubernetes.Interface, from, to, work
 	if to > maxPods() {
 		return fmt.Errorf("create pods: %d pods do not fit in %s", to, podPrefix)
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	next := atomic.Int64{}
-	next.Store(int64(from))
 	done := atomic.Int64{}
 	start := time.Now()
+	return forEach(ctx, from, to, workers, func(ctx context.Context, i int) error {
+		pod := newPod(PodNamespace(i), PodName(i), appName(i), i)
+		if err := createRunningPod(ctx, client, pod, PodIP(i)); err != nil {
+			return err
+		}
+		if n := done.Add(1); progress != nil && n%10_000 == 0 {
+			progress(from+int(n), float64(n)/time.Since(start).Seconds())
+		}
+		return nil
+	})
+}
+
+// forEach calls f for each i in [from, to) from workers goroutines, stops at the first error
+// and returns it once the workers have stopped.
+func forEach(ctx context.Context, from, to, workers int, f func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var next atomic.Int64
+	next.Store(int64(from))
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
@@ -179,13 +194,9 @@ func CreatePods(ctx context.Context, client kubernetes.Interface, from, to, work
 				if i >= to {
 					return
 				}
-				pod := newPod(PodNamespace(i), PodName(i), appName(i), i)
-				if err := createRunningPod(ctx, client, pod, PodIP(i)); err != nil {
+				if err := f(ctx, i); err != nil {
 					cancel(err)
 					return
-				}
-				if n := done.Add(1); progress != nil && n%10_000 == 0 {
-					progress(from+int(n), float64(n)/time.Since(start).Seconds())
 				}
 			}
 		})

@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -48,24 +47,11 @@ func (b *Bench) Relist(ctx context.Context, role string, pods int, steady, windo
 	fail := func(err error) (*RelistResult, error) {
 		return nil, fmt.Errorf("relist of %s %v at %d pods: %w", role, env, pods, err)
 	}
-	dir := filepath.Join(b.work, "relist-"+role+strings.Join(env, "-"))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fail(err)
-	}
-	conf, err := MemoryCorefile(role, b.kubeconfig)
-	if err != nil {
-		return fail(err)
-	}
-	srv, err := StartServerOn(dir, conf, "", env...)
+	srv, _, err := b.startAlone(ctx, filepath.Join(b.work, "relist-"+role+strings.Join(env, "-")), role, pods, env...)
 	if err != nil {
 		return fail(err)
 	}
 	defer srv.Stop()
-	wctx, cancel := context.WithTimeout(ctx, syncTimeout)
-	defer cancel()
-	if _, err := srv.WaitReady(wctx); err != nil {
-		return fail(err)
-	}
 	// The counter has no series until the first update: none is zero.
 	updates := func() (float64, error) {
 		text, err := srv.Metrics(ctx)
@@ -74,11 +60,6 @@ func (b *Bench) Relist(ctx context.Context, role string, pods int, steady, windo
 		}
 		n, _, err := harness.MetricSum(text, "coredns_podname_pod_events_total", map[string]string{"event": "update"})
 		return n, err
-	}
-	if role == RolePodname {
-		if err := waitMetric(wctx, srv, float64(pods), "coredns_podname_pods"); err != nil {
-			return fail(err)
-		}
 	}
 
 	begin := time.Now()

@@ -78,10 +78,8 @@ func BuildReport(res *Results, opt ReportOptions) (*Report, error) {
 		p("\n")
 	}
 
-	machineSection(&w, res, opt)
-	if err := throughputSections(&w, r, res, opt); err != nil {
-		return nil, err
-	}
+	machineSection(&w, res)
+	throughputSections(&w, res)
 	if err := memorySections(&w, r, res, opt); err != nil {
 		return nil, err
 	}
@@ -93,7 +91,9 @@ func BuildReport(res *Results, opt ReportOptions) (*Report, error) {
 	}
 	microSection(&w, res)
 	profileSection(&w, res)
-	corefileSection(&w, res)
+	if err := corefileSection(&w, res); err != nil {
+		return nil, err
+	}
 	if opt.Notes != "" {
 		p("## Notes\n\n%s\n", strings.TrimSpace(opt.Notes))
 	}
@@ -185,7 +185,7 @@ func summary(res *Results) []target {
 	return out
 }
 
-func machineSection(w *strings.Builder, res *Results, opt ReportOptions) {
+func machineSection(w *strings.Builder, res *Results) {
 	m := res.Machine
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	p("## Machine and method\n\n")
@@ -220,12 +220,12 @@ func machineSection(w *strings.Builder, res *Results, opt ReportOptions) {
 	p("\n")
 }
 
-func throughputSections(w *strings.Builder, r *Report, res *Results, opt ReportOptions) error {
+func throughputSections(w *strings.Builder, res *Results) {
 	t := res.Throughput
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	if t == nil {
 		p("## 1. Throughput\n\nNot measured.\n\n## 2. Latency\n\nNot measured.\n\n")
-		return nil
+		return
 	}
 	p("## 1. Throughput\n\n")
 	p("One coredns process with four server blocks on their own loopback ports (one process, so every plugin gets the same runtime and CPUs; the Corefile is at the end): ")
@@ -274,26 +274,16 @@ func throughputSections(w *strings.Builder, r *Report, res *Results, opt ReportO
 		p("| %s | %s | %s | %s | %.0f of %.0f (%.3f%%) | %.2fx |\n", role, millis(p50), millis(p99), millis(mx), lost, sent, 100*lost/sent, ratio)
 	}
 	p("\nCommand:\n\n```\n%s\n```\n\n", t.Latency[0][0].Command)
-	return nil
 }
 
 // memoryFits are the least-squares lines of heap against pods for podname and the kubernetes
 // plugin, and the whoami baseline's heap.
 func memoryFits(res *Results) (pod, kube Fit, baseline float64, err error) {
-	fit := func(role string, f func(MemorySample) float64) (Fit, error) {
-		var xs, ys []float64
-		for _, size := range measuredSizes(res) {
-			if v := medianMemory(res, role, size, f); !math.IsNaN(v) {
-				xs, ys = append(xs, float64(size)), append(ys, v)
-			}
-		}
-		return LeastSquares(xs, ys)
-	}
 	heap := func(s MemorySample) float64 { return s.HeapInuse }
-	if pod, err = fit(RolePodname, heap); err != nil {
+	if pod, err = fitOver(res, RolePodname, heap); err != nil {
 		return
 	}
-	if kube, err = fit(RoleKubernetes, heap); err != nil {
+	if kube, err = fitOver(res, RoleKubernetes, heap); err != nil {
 		return
 	}
 	baseline = medianMemory(res, RoleWhoami, 0, heap)
@@ -318,7 +308,7 @@ func medianSync(res *Results, role string, pods int) time.Duration {
 func largestAtMost(res *Results, n int) int {
 	best := 0
 	for _, s := range measuredSizes(res) {
-		if s <= n && !math.IsNaN(medianMemory(res, RolePodname, s, func(s MemorySample) float64 { return s.HeapInuse })) {
+		if s <= n {
 			best = s
 		}
 	}
@@ -381,6 +371,7 @@ func memorySections(w *strings.Builder, r *Report, res *Results, opt ReportOptio
 	return syncPlot(r, res)
 }
 
+// fitOver is the least-squares line of f against pods over role's measured sizes.
 func fitOver(res *Results, role string, f func(MemorySample) float64) (Fit, error) {
 	var xs, ys []float64
 	for _, size := range measuredSizes(res) {
@@ -619,7 +610,7 @@ func profileSection(w *strings.Builder, res *Results) {
 	fmt.Fprintf(w, "An extra saturated run against podname's block, not counted above: %s.\n\n```\n%s```\n\n", t.ProfileCommand, t.Profile)
 }
 
-func corefileSection(w *strings.Builder, res *Results) {
+func corefileSection(w *strings.Builder, res *Results) error {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	p("## Corefiles\n\n")
 	if t := res.Throughput; t != nil {
@@ -628,9 +619,10 @@ func corefileSection(w *strings.Builder, res *Results) {
 	kc := "KUBECONFIG"
 	for _, role := range []string{RolePodname, RoleKubernetes, RoleWhoami} {
 		c, err := MemoryCorefile(role, kc)
-		if err == nil {
-			p("Memory, sync and relist, %s:\n\n```\n%s```\n\n", role, c.Text)
+		if err != nil {
+			return err
 		}
+		p("Memory, sync and relist, %s:\n\n```\n%s```\n\n", role, c.Text)
 	}
 	if c := res.Churn; c != nil {
 		for _, role := range []string{RolePodname, RoleKubernetes} {
@@ -639,6 +631,7 @@ func corefileSection(w *strings.Builder, res *Results) {
 			}
 		}
 	}
+	return nil
 }
 
 func qps(v float64) string {

@@ -236,7 +236,9 @@ func Run(ctx context.Context, cfg Config, work string, log io.Writer) (*Results,
 	go func() { hbDone <- KeepNodeReady(hbCtx, b.client) }()
 	defer func() {
 		stopHeartbeat()
-		<-hbDone
+		if n := <-hbDone; n > 0 {
+			b.logf("%d node heartbeats failed (expected while the API server was down)", n)
+		}
 	}()
 
 	err = b.measure(ctx, res)
@@ -270,47 +272,25 @@ func (b *Bench) measure(ctx context.Context, res *Results) error {
 		res.Memory = append(res.Memory, s)
 	}
 	have := 0
-	var creating time.Duration // spent creating pods so far
+	// The pace of the last size's memory figures, for the budget.
 	var lastMemory time.Duration
 	lastSize := 0
 	for _, size := range steps {
-		if optional := size > cfg.ThroughputPods && size > cfg.RelistPods; optional && cfg.Budget > 0 && have > 0 {
-			rate := float64(have) / creating.Seconds()
-			est := time.Duration(float64(size-have)/rate*float64(time.Second)) + lastMemory*time.Duration(size)/time.Duration(max(lastSize, 1))
-			if end := time.Since(b.begin) + est; end > cfg.Budget {
-				why := fmt.Sprintf("%s pods skipped: at %.0f pods/s and the last memory step's pace, the run would have taken about %s, over its budget of %s",
-					CountLabel(float64(size)), rate, end.Round(time.Minute), cfg.Budget)
-				b.logf("%s", why)
-				res.Skipped = append(res.Skipped, why)
-				continue
-			}
+		if why := b.overBudget(res, size, have, lastMemory, lastSize); why != "" {
+			b.logf("%s", why)
+			res.Skipped = append(res.Skipped, why)
+			continue
 		}
 		if size > have {
-			b.logf("creating pods %d to %d", have, size)
-			start := time.Now()
-			err := CreatePods(ctx, b.client, have, size, cfg.Workers, func(done int, rate float64) {
-				b.logf("  %d pods, %.0f pods/s", done, rate)
-			})
-			if err != nil {
+			if err := b.grow(ctx, res, have, size); err != nil {
 				return err
 			}
-			res.Creation = append(res.Creation, Creation{From: have, To: size, Elapsed: time.Since(start)})
-			creating += time.Since(start)
-			b.logf("  %d pods in %s", size-have, time.Since(start).Round(time.Millisecond))
 			have = size
 		}
 		if slices.Contains(cfg.Sizes, size) {
 			start := time.Now()
-			for r := range cfg.Runs {
-				for _, role := range []string{RolePodname, RoleKubernetes} {
-					s, err := b.Memory(ctx, role, size, r)
-					if err != nil {
-						return err
-					}
-					b.logf("memory %-10s %6d pods run %d: sync %5s heap %6.1f MiB RSS %6.1f MiB",
-						role, size, r+1, s.Sync.Round(time.Millisecond), s.HeapInuse/(1<<20), s.RSS/(1<<20))
-					res.Memory = append(res.Memory, s)
-				}
+			if err := b.memoryAt(ctx, res, size); err != nil {
+				return err
 			}
 			lastMemory, lastSize = time.Since(start), size
 		}
@@ -322,32 +302,95 @@ func (b *Bench) measure(ctx context.Context, res *Results) error {
 			res.Throughput = t
 		}
 		if size == cfg.RelistPods {
-			// Churn first: after an API server restart the controller manager's EndpointSlice
-			// informer lags ("informer cache is out of date") and the kubernetes plugin's
-			// figures would measure that.
-			c, err := b.Churn(ctx, cfg.ChurnRate, cfg.ChurnSeconds, cfg.ChurnPool, size)
-			if err != nil {
+			if err := b.churnAndRelist(ctx, res, size); err != nil {
 				return err
-			}
-			res.Churn = c
-			// podname again with GOGC=50: how much of the peak is the GC letting garbage
-			// grow to twice the live heap before it collects.
-			for _, v := range []struct {
-				role string
-				env  []string
-			}{{RolePodname, nil}, {RoleKubernetes, nil}, {RolePodname, []string{"GOGC=50"}}} {
-				role := v.role
-				b.logf("relist: %s %v at %d pods, API server restart", role, v.env, size)
-				r, err := b.Relist(ctx, role, size, cfg.RelistSteady, cfg.RelistWindow, v.env...)
-				if err != nil {
-					return err
-				}
-				b.logf("  steady %.1f MiB, peak %.1f MiB (%.2fx)", r.Steady/(1<<20), r.Peak/(1<<20), r.Peak/r.Steady)
-				res.Relist = append(res.Relist, r)
 			}
 		}
 	}
 	res.Cluster = b.clusterState(ctx, have)
+	return nil
+}
+
+// overBudget says why size is skipped, or nothing if it is not: a size above ThroughputPods
+// and RelistPods is skipped if creating its pods at the rate seen so far, and measuring its
+// memory at the last size's pace, would end the run after its budget.
+func (b *Bench) overBudget(res *Results, size, have int, lastMemory time.Duration, lastSize int) string {
+	cfg := b.cfg
+	if size <= cfg.ThroughputPods || size <= cfg.RelistPods || cfg.Budget <= 0 || have == 0 {
+		return ""
+	}
+	var creating time.Duration
+	for _, c := range res.Creation {
+		creating += c.Elapsed
+	}
+	rate := float64(have) / creating.Seconds()
+	est := time.Duration(float64(size-have)/rate*float64(time.Second)) + lastMemory*time.Duration(size)/time.Duration(max(lastSize, 1))
+	end := time.Since(b.begin) + est
+	if end <= cfg.Budget {
+		return ""
+	}
+	return fmt.Sprintf("%s pods skipped: at %.0f pods/s and the last memory step's pace, the run would have taken about %s, over its budget of %s",
+		CountLabel(float64(size)), rate, end.Round(time.Minute), cfg.Budget)
+}
+
+// grow creates pods [have, size) of the population.
+func (b *Bench) grow(ctx context.Context, res *Results, have, size int) error {
+	b.logf("creating pods %d to %d", have, size)
+	start := time.Now()
+	err := CreatePods(ctx, b.client, have, size, b.cfg.Workers, func(done int, rate float64) {
+		b.logf("  %d pods, %.0f pods/s", done, rate)
+	})
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	res.Creation = append(res.Creation, Creation{From: have, To: size, Elapsed: elapsed})
+	b.logf("  %d pods in %s", size-have, elapsed.Round(time.Millisecond))
+	return nil
+}
+
+// memoryAt takes the memory and sync figures of podname and the kubernetes plugin at size.
+func (b *Bench) memoryAt(ctx context.Context, res *Results, size int) error {
+	for r := range b.cfg.Runs {
+		for _, role := range []string{RolePodname, RoleKubernetes} {
+			s, err := b.Memory(ctx, role, size, r)
+			if err != nil {
+				return err
+			}
+			b.logf("memory %-10s %6d pods run %d: sync %5s heap %6.1f MiB RSS %6.1f MiB",
+				role, size, r+1, s.Sync.Round(time.Millisecond), s.HeapInuse/(1<<20), s.RSS/(1<<20))
+			res.Memory = append(res.Memory, s)
+		}
+	}
+	return nil
+}
+
+// churnAndRelist takes the churn figures at size, then restarts the API server under podname,
+// the kubernetes plugin, and podname with GOGC=50.
+func (b *Bench) churnAndRelist(ctx context.Context, res *Results, size int) error {
+	cfg := b.cfg
+	// Churn first: after an API server restart the controller manager's EndpointSlice
+	// informer lags ("informer cache is out of date") and the kubernetes plugin's figures
+	// would measure that.
+	c, err := b.Churn(ctx, cfg.ChurnRate, cfg.ChurnSeconds, cfg.ChurnPool, size)
+	if err != nil {
+		return err
+	}
+	res.Churn = c
+	// podname again with GOGC=50: how much of the peak is the GC letting garbage grow to
+	// twice the live heap before it collects.
+	for _, v := range []struct {
+		role string
+		env  []string
+	}{{RolePodname, nil}, {RoleKubernetes, nil}, {RolePodname, []string{"GOGC=50"}}} {
+		b.logf("relist: %s %v at %d pods, API server restart", v.role, v.env, size)
+		r, err := b.Relist(ctx, v.role, size, cfg.RelistSteady, cfg.RelistWindow, v.env...)
+		if err != nil {
+			return err
+		}
+		b.logf("  steady %.1f MiB, peak %.1f MiB (%.2fx)", r.Steady/(1<<20), r.Peak/(1<<20), r.Peak/r.Steady)
+		res.Relist = append(res.Relist, r)
+	}
 	return nil
 }
 

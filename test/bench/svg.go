@@ -12,9 +12,9 @@ import (
 type Chart struct {
 	Title, XLabel, YLabel string
 	XLog                  bool // logarithmic x axis; every x must be positive
-	// XFormat and YFormat write tick labels; nil means a plain number.
-	XFormat, YFormat func(float64) string
-	Series           []Series
+	// XFormat writes the x axis's tick labels; nil means a plain number, as on the y axis.
+	XFormat func(float64) string
+	Series  []Series
 	// Marks are vertical lines with a label, such as when the API server was stopped.
 	Marks []Mark
 }
@@ -63,12 +63,9 @@ func (c Chart) SVG() (string, error) {
 	if math.IsInf(xmin, 0) || math.IsInf(ymax, 0) {
 		return "", fmt.Errorf("chart %q: no points", c.Title)
 	}
-	xf, yf := c.XFormat, c.YFormat
+	xf := c.XFormat
 	if xf == nil {
 		xf = plainNumber
-	}
-	if yf == nil {
-		yf = plainNumber
 	}
 	var xticks []float64
 	if c.XLog {
@@ -100,7 +97,7 @@ func (c Chart) SVG() (string, error) {
 	for _, t := range yticks {
 		y := py(t)
 		fmt.Fprintf(&w, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#e3e3e3"/>`+"\n", padLeft, chartW-padRight, y, y)
-		fmt.Fprintf(&w, `<text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", padLeft-6, y+4, esc(yf(t)))
+		fmt.Fprintf(&w, `<text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", padLeft-6, y+4, esc(plainNumber(t)))
 	}
 	for _, t := range xticks {
 		x := px(t)
