@@ -130,14 +130,10 @@ func TestConflictOldestWins(t *testing.T) {
 	waitConflicts(ctx, t, c, 0)
 }
 
-// waitNextSecond waits until the clock is a second past pod's creation, so a
-// pod made next has a later creationTimestamp (it has one-second resolution).
+// waitNextSecond waits until a pod made next is younger than pod.
 func waitNextSecond(ctx context.Context, t *testing.T, pod *corev1.Pod) {
 	t.Helper()
-	next := pod.CreationTimestamp.Add(time.Second)
-	if err := harness.Poll(ctx, "a second past "+pod.Name+"'s creation", func() (bool, error) {
-		return time.Now().After(next), nil
-	}); err != nil {
+	if err := harness.WaitNextSecond(ctx, pod); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -145,17 +141,8 @@ func waitNextSecond(ctx context.Context, t *testing.T, pod *corev1.Pod) {
 // waitConflicts waits until coredns_podname_conflicts for zone is n.
 func waitConflicts(ctx context.Context, t *testing.T, c *harness.CoreDNS, n float64) {
 	t.Helper()
-	var got float64
-	err := harness.Poll(ctx, fmt.Sprintf("coredns_podname_conflicts{zone=%q} = %v", dns.Fqdn(zone), n), func() (bool, error) {
-		text, err := c.Metrics(ctx)
-		if err != nil {
-			return false, err
-		}
-		got, _, err = harness.MetricSum(text, "coredns_podname_conflicts", map[string]string{"zone": dns.Fqdn(zone)})
-		return got == n, err
-	})
-	if err != nil {
-		t.Fatalf("%v (last %v)", err, got)
+	if err := c.WaitMetric(ctx, "coredns_podname_conflicts", map[string]string{"zone": dns.Fqdn(zone)}, n); err != nil {
+		t.Fatal(err)
 	}
 }
 

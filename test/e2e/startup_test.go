@@ -133,12 +133,8 @@ func waitPodsMetric(ctx context.Context, t *testing.T, c *harness.CoreDNS) {
 				want++
 			}
 		}
-		text, err := c.Metrics(ctx)
-		if err != nil {
-			return false, err
-		}
 		var found bool
-		got, found, err = harness.MetricSum(text, "coredns_podname_pods", nil)
+		got, found, err = c.Metric(ctx, "coredns_podname_pods", nil)
 		return found && got == float64(want), err
 	})
 	if err != nil {

@@ -2,6 +2,7 @@ package faults
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -48,7 +49,6 @@ const (
 func TestChurnAudit(t *testing.T) {
 	// Not parallel: the rate is the point, and the parallel tests start API servers of their own.
 	api := mainAPI()
-	api.ensureStaticNode(t)
 	ns := api.namespace(t, "churn")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -98,14 +98,16 @@ func TestChurnAudit(t *testing.T) {
 	}
 	hctx, hcancel := context.WithTimeout(ctx, time.Minute)
 	defer hcancel()
-	if err := hist.waitAllGone(hctx, d.madeNames()); err != nil {
+	made := d.madeNames()
+	if err := hist.waitAllGone(hctx, made); err != nil {
 		t.Fatal(err)
 	}
 	hist.stop()
+	created := len(made)
 
 	v := judgeChurn(answers, hist, grace)
 	t.Logf("churn: %d pods created (%.1f/s) and %d deleted (%.1f/s) in %s with %d API workers, %d ticks skipped; %d (name, IP) pairs recorded",
-		d.created, float64(d.created)/churned.Seconds(), d.deleted, float64(d.deleted)/churned.Seconds(), churned.Round(time.Millisecond),
+		created, float64(created)/churned.Seconds(), d.deleted, float64(d.deleted)/churned.Seconds(), churned.Round(time.Millisecond),
 		churnWorkers, d.skipped, hist.pairCount())
 	t.Logf("churn: %d answers checked, %d wrong (%d with the pod's IP, %d NXDOMAIN, %d stale, %d unanswered)",
 		v.checked, v.wrong, v.right, v.nxdomain, v.stale, v.unanswered)
@@ -121,8 +123,8 @@ func TestChurnAudit(t *testing.T) {
 			t.Errorf("churn: %d %s; first ones:\n%s", problem.n, problem.what, strings.Join(problem.examples, "\n"))
 		}
 	}
-	if d.created < churnRate*int(churnLength/time.Second)/2 {
-		t.Errorf("churn: only %d pods created in %s, want about %d: the API server did not keep up", d.created, churned.Round(time.Millisecond), churnRate*int(churnLength/time.Second))
+	if created < churnRate*int(churnLength/time.Second)/2 {
+		t.Errorf("churn: only %d pods created in %s, want about %d: the API server did not keep up", created, churned.Round(time.Millisecond), churnRate*int(churnLength/time.Second))
 	}
 }
 
@@ -132,12 +134,30 @@ type churnDriver struct {
 	ns     string
 	errs   errorList
 
-	mu               sync.Mutex
-	born             []churnBirth // every pod asked for, in order
-	made             []string     // every pod the API server accepted
-	live             []string     // pods running, candidates for deletion
-	created, deleted int
-	skipped          int // ticks with every worker busy
+	mu      sync.Mutex
+	born    []churnBirth // every pod asked for, in order
+	made    []string     // every pod created and set Running
+	live    []string     // pods running, candidates for deletion
+	deleted int
+	skipped int // ticks with every worker busy
+}
+
+// errorList collects errors from several goroutines.
+type errorList struct {
+	mu   sync.Mutex
+	errs []error
+}
+
+func (l *errorList) add(err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.errs = append(l.errs, err)
+}
+
+func (l *errorList) err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return errors.Join(l.errs...)
 }
 
 // churnBirth is when the driver asked for a pod.
@@ -193,8 +213,8 @@ func (d *churnDriver) run(ctx context.Context) {
 
 func (d *churnDriver) do(ctx context.Context, j churnJob) {
 	if !j.create {
-		if err := d.client.CoreV1().Pods(d.ns).Delete(ctx, j.name, meta.DeleteOptions{GracePeriodSeconds: new(int64)}); err != nil {
-			d.errs.add(fmt.Errorf("delete pod %s/%s: %w", d.ns, j.name, err))
+		if err := deleteNow(ctx, d.client, d.ns, j.name); err != nil {
+			d.errs.add(err)
 			return
 		}
 		d.mu.Lock()
@@ -203,26 +223,15 @@ func (d *churnDriver) do(ctx context.Context, j churnJob) {
 		return
 	}
 	ip, err := nextStaticIP()
+	if err == nil {
+		_, err = createStaticPod(ctx, d.client, d.ns, j.name, ip, map[string]string{registerLabel: "true"})
+	}
 	if err != nil {
 		d.errs.add(err)
 		return
 	}
-	pods := d.client.CoreV1().Pods(d.ns)
-	pod, err := pods.Create(ctx, staticPodSpec(d.ns, j.name, map[string]string{registerLabel: "true"}), meta.CreateOptions{})
-	if err != nil {
-		d.errs.add(fmt.Errorf("create pod %s/%s: %w", d.ns, j.name, err))
-		return
-	}
 	d.mu.Lock()
 	d.made = append(d.made, j.name)
-	d.mu.Unlock()
-	pod.Status = runningStatus(ip)
-	if _, err := pods.UpdateStatus(ctx, pod, meta.UpdateOptions{}); err != nil {
-		d.errs.add(fmt.Errorf("set pod %s/%s Running with IP %s: %w", d.ns, j.name, ip, err))
-		return
-	}
-	d.mu.Lock()
-	d.created++
 	d.live = append(d.live, j.name)
 	d.mu.Unlock()
 }
@@ -254,7 +263,7 @@ func (d *churnDriver) recent() (string, bool) {
 	return d.born[from+rand.IntN(len(d.born)-from)].name, true
 }
 
-// madeNames lists the pods the API server accepted.
+// madeNames lists the pods created and set Running.
 func (d *churnDriver) madeNames() []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -2,7 +2,6 @@ package faults
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -48,15 +47,48 @@ func soaOf(r *dns.Msg, zone string) bool {
 }
 
 // ask sends the A question for name to c and judges the reply against ip.
-func ask(c *harness.CoreDNS, name, ip string) error {
+func ask(c *harness.CoreDNS, name, ip string) error { return askIn(c, zone, name, ip) }
+
+// askIn is ask for a name in another zone than the examples' own.
+func askIn(c *harness.CoreDNS, zone, name, ip string) error {
 	r, err := harness.Query(c.Addr(), name, dns.TypeA)
 	if err != nil {
 		return err
 	}
-	if err := judge(r, ip); err != nil {
+	if err := judgeIn(r, zone, ip); err != nil {
 		return fmt.Errorf("A %s at %s: %w", name, c.Addr(), err)
 	}
 	return nil
+}
+
+// askPTR asks the PTR of reverse and wants exactly target, or NXDOMAIN if target is gone.
+func askPTR(c *harness.CoreDNS, reverse, target string) error {
+	r, err := harness.Query(c.Addr(), reverse, dns.TypePTR)
+	if err != nil {
+		return err
+	}
+	got := ptrTargets(r)
+	if target == gone {
+		if r.Rcode != dns.RcodeNameError || len(r.Answer) != 0 {
+			return fmt.Errorf("PTR %s at %s: got %s %v, want NXDOMAIN", reverse, c.Addr(), dns.RcodeToString[r.Rcode], got)
+		}
+		return nil
+	}
+	if r.Rcode != dns.RcodeSuccess || !slices.Equal(got, []string{target}) {
+		return fmt.Errorf("PTR %s at %s: got %s %v, want NOERROR [%s]", reverse, c.Addr(), dns.RcodeToString[r.Rcode], got, target)
+	}
+	return nil
+}
+
+// ptrTargets lists the PTR targets of an answer.
+func ptrTargets(r *dns.Msg) []string {
+	var out []string
+	for _, rr := range r.Answer {
+		if p, ok := rr.(*dns.PTR); ok {
+			out = append(out, p.Ptr)
+		}
+	}
+	return out
 }
 
 // waitAnswers polls every server until every name answers as want says (an IP, or gone for
@@ -193,24 +225,6 @@ func fqdns(ips map[string]string) map[string]string {
 		out[fqdn(name)] = ip
 	}
 	return out
-}
-
-// errorList collects errors from several goroutines.
-type errorList struct {
-	mu   sync.Mutex
-	errs []error
-}
-
-func (l *errorList) add(err error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.errs = append(l.errs, err)
-}
-
-func (l *errorList) err() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return errors.Join(l.errs...)
 }
 
 // TestJudge shows the probe's judge can fail: every reply but the expected one is an error.

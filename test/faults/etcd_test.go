@@ -30,7 +30,6 @@ const etcdDown = 10 * time.Second
 // serve again, pods are deleted, created and moved to other IPs, and the index must follow.
 func TestEtcdRestart(t *testing.T) {
 	api := mainAPI()
-	api.ensureStaticNode(t)
 	ns := api.namespace(t, "etcd-restart")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -113,7 +112,6 @@ func TestEtcdRestart(t *testing.T) {
 // the cut means a relist.
 func TestEtcdCompaction(t *testing.T) {
 	api := mainAPI()
-	api.ensureStaticNode(t)
 	ns := api.namespace(t, "compaction")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -136,7 +134,8 @@ func TestEtcdCompaction(t *testing.T) {
 
 	// Cut off; change pods; compact; restart the API server; reconnect.
 	pr := startProbe(ctx, t, servers, survivors, 50*time.Millisecond, 3*time.Minute)
-	cut := pause(ctx, t, px, c)
+	px.Cut(t)
+	cut := markCut(ctx, t, c)
 	final := maps.Clone(want)
 	for _, name := range names[:4] {
 		if err := api.deleteNow(ctx, ns, name); err != nil {
@@ -199,7 +198,7 @@ func TestEtcdCompaction(t *testing.T) {
 	relisted, relistErr := cut.waitRelisted(cctx)
 	res := pr.finish()
 	t.Logf("compaction (cut off %s; 4 pods deleted, 2 moved, 4 created, 40 created and deleted; etcd compacted to revision %d, past the cut at %d; API server restarted): converged %s after reconnecting; %d update events for %d pods unchanged since the cut (%s); survivors: %d queries, %d wrong",
-		cut.length().Round(time.Millisecond), rev, cut.revision, converged.Round(time.Millisecond), relisted.events, relisted.unchanged, relistPath(cut.watchErrs, watchErrors(c)), res.Queries, res.Wrong)
+		reconnected.Sub(cut.at).Round(time.Millisecond), rev, cut.revision, converged.Round(time.Millisecond), relisted.events, relisted.unchanged, relistPath(cut.watchErrs, watchErrors(c)), res.Queries, res.Wrong)
 	if relistErr != nil {
 		t.Error(relistErr)
 	}
@@ -210,20 +209,9 @@ func TestEtcdCompaction(t *testing.T) {
 type cutOff struct {
 	c         *harness.CoreDNS
 	at        time.Time
-	ended     time.Time
 	revision  int64   // etcd's revision once coredns was cut off: coredns saw nothing later
 	before    float64 // coredns's update events then
 	watchErrs int     // watchErrors then
-}
-
-// pause cuts coredns off through px and marks the cut.
-func pause(ctx context.Context, t *testing.T, px *tcpProxy, c *harness.CoreDNS) *cutOff {
-	t.Helper()
-	px.Pause()
-	if n := px.Open(); n != 0 {
-		t.Fatalf("proxy paused with %d connections still open", n)
-	}
-	return markCut(ctx, t, c)
 }
 
 // markCut notes where etcd and coredns's update event count stand as c loses the API server.
@@ -233,7 +221,7 @@ func markCut(ctx context.Context, t *testing.T, c *harness.CoreDNS) *cutOff {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before, err := corednsMetric(ctx, c, "coredns_podname_pod_events_total", map[string]string{"event": "update"})
+	before, _, err := c.Metric(ctx, "coredns_podname_pod_events_total", map[string]string{"event": "update"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,8 +254,7 @@ type eventCount struct{ events, unchanged int }
 // the cluster unchanged since then (resource version at or below the cut's revision: the API
 // server's resource versions are etcd's revisions).
 func (cut *cutOff) count(ctx context.Context) (eventCount, error) {
-	cut.ended = time.Now()
-	now, err := corednsMetric(ctx, cut.c, "coredns_podname_pod_events_total", map[string]string{"event": "update"})
+	now, _, err := cut.c.Metric(ctx, "coredns_podname_pod_events_total", map[string]string{"event": "update"})
 	if err != nil {
 		return eventCount{}, err
 	}
@@ -288,8 +275,6 @@ func (cut *cutOff) count(ctx context.Context) (eventCount, error) {
 	}
 	return eventCount{events: int(now - cut.before), unchanged: unchanged}, nil
 }
-
-func (cut *cutOff) length() time.Duration { return cut.ended.Sub(cut.at) }
 
 // watchErrors counts the lines where client-go logged a pod watch of c ending with an error
 // (a "very short watch" among them), after which it relists. A watch that meets 410 Gone ends
@@ -321,7 +306,7 @@ func waitHeldMatchesAPI(ctx context.Context, t *testing.T, c *harness.CoreDNS) {
 	var inAPI int
 	err := harness.Poll(ctx, "coredns_podname_pods to equal the API's indexable pods", func() (bool, error) {
 		var err error
-		if held, err = corednsMetric(ctx, c, "coredns_podname_pods", nil); err != nil {
+		if held, _, err = c.Metric(ctx, "coredns_podname_pods", nil); err != nil {
 			return false, err
 		}
 		if inAPI, err = mainAPI().indexablePods(ctx); err != nil {

@@ -72,11 +72,13 @@ func (api *apiServer) ensureStaticNode(t *testing.T) {
 }
 
 // namespace creates a namespace for t with its default ServiceAccount, without which the API
-// server refuses pods, and removes it when t ends. The ServiceAccount is made here rather than
-// awaited from the controller manager, which may be cut off by a fault. Pods on staticNode have
-// no kubelet to confirm a graceful deletion, so they are deleted at once first.
+// server refuses pods, and removes it when t ends; it makes staticNode first if need be. The
+// ServiceAccount is made here rather than awaited from the controller manager, which may be cut
+// off by a fault. Pods on staticNode have no kubelet to confirm a graceful deletion, so they are
+// deleted at once first.
 func (api *apiServer) namespace(t *testing.T, name string) string {
 	t.Helper()
+	api.ensureStaticNode(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	ns := &corev1.Namespace{ObjectMeta: meta.ObjectMeta{Name: name}}
@@ -167,7 +169,11 @@ func (api *apiServer) staticPods(ctx context.Context, t *testing.T, ns string, l
 // deleteNow deletes ns/name with no grace period: the API server removes it at once, with no
 // kubelet to wait for.
 func (api *apiServer) deleteNow(ctx context.Context, ns, name string) error {
-	if err := api.client.CoreV1().Pods(ns).Delete(ctx, name, meta.DeleteOptions{GracePeriodSeconds: new(int64)}); err != nil {
+	return deleteNow(ctx, api.client, ns, name)
+}
+
+func deleteNow(ctx context.Context, client kubernetes.Interface, ns, name string) error {
+	if err := client.CoreV1().Pods(ns).Delete(ctx, name, meta.DeleteOptions{GracePeriodSeconds: new(int64)}); err != nil {
 		return fmt.Errorf("delete pod %s/%s: %w", ns, name, err)
 	}
 	return nil

@@ -20,11 +20,10 @@ type tcpProxy struct {
 	target     string
 	kubeconfig string // of the API server behind it
 
-	mu       sync.Mutex
-	ln       net.Listener // nil while paused
-	conns    map[net.Conn]struct{}
-	accepted int
-	wg       sync.WaitGroup // the accept loop and every forwarding goroutine
+	mu    sync.Mutex
+	ln    net.Listener // nil while paused
+	conns map[net.Conn]struct{}
+	wg    sync.WaitGroup // the accept loop and every forwarding goroutine
 }
 
 // proxy listens on a free loopback port and forwards to api until t ends.
@@ -77,7 +76,6 @@ func (p *tcpProxy) forward(c net.Conn) {
 		return
 	}
 	p.conns[c], p.conns[up] = struct{}{}, struct{}{}
-	p.accepted++
 	p.mu.Unlock()
 	pipe := func(dst, src net.Conn) {
 		_, _ = io.Copy(dst, src)
@@ -107,6 +105,16 @@ func (p *tcpProxy) Pause() {
 	}
 }
 
+// Cut pauses p, failing t if p carried no connection: coredns, which holds a watch through p,
+// would then not be reaching the API server through it, and the pause would cut nothing.
+func (p *tcpProxy) Cut(t *testing.T) {
+	t.Helper()
+	if n := p.Open(); n == 0 {
+		t.Fatalf("proxy to %s carries no connection to cut", p.target)
+	}
+	p.Pause()
+}
+
 // Resume listens on the same address again.
 func (p *tcpProxy) Resume() error {
 	ln, err := net.Listen("tcp", p.addr)
@@ -122,13 +130,6 @@ func (p *tcpProxy) Open() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return len(p.conns) / 2
-}
-
-// Accepted is the number of connections forwarded so far.
-func (p *tcpProxy) Accepted() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.accepted
 }
 
 // Kubeconfig writes a copy of the API server's kubeconfig that reaches it through the proxy,

@@ -49,7 +49,6 @@ const (
 func TestReloads(t *testing.T) {
 	t.Parallel()
 	api := ownAPI(t)
-	api.ensureStaticNode(t)
 	ns := api.namespace(t, "reload")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()

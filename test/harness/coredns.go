@@ -128,6 +128,33 @@ func (c *CoreDNS) Metrics(ctx context.Context) (string, error) {
 	return string(b), nil
 }
 
+// Metric is the sum of the series of metric name in /metrics whose labels include match; found
+// is false if none does.
+func (c *CoreDNS) Metric(ctx context.Context, name string, match map[string]string) (v float64, found bool, err error) {
+	text, err := c.Metrics(ctx)
+	if err != nil {
+		return 0, false, fmt.Errorf("metrics of coredns at %s: %w", c.Addr(), err)
+	}
+	if v, found, err = MetricSum(text, name, match); err != nil {
+		return 0, false, fmt.Errorf("metrics of coredns at %s: %w", c.Addr(), err)
+	}
+	return v, found, nil
+}
+
+// WaitMetric waits until Metric(name, match) is want, and says the last value if it never is.
+func (c *CoreDNS) WaitMetric(ctx context.Context, name string, match map[string]string, want float64) error {
+	var last float64
+	err := Poll(ctx, fmt.Sprintf("%s%v = %v", name, match, want), func() (bool, error) {
+		var err error
+		last, _, err = c.Metric(ctx, name, match)
+		return err == nil && last == want, err
+	})
+	if err != nil {
+		return fmt.Errorf("%w (last %v)", err, last)
+	}
+	return nil
+}
+
 func httpStatus(ctx context.Context, url string) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {

@@ -3,6 +3,7 @@ package harness
 import (
 	"context"
 	"fmt"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -70,6 +71,15 @@ func RunningPods(ctx context.Context, client kubernetes.Interface, ns, selector 
 		err = fmt.Errorf("%w (last list: %v)", err, last)
 	}
 	return pods, err
+}
+
+// WaitNextSecond waits until the clock is past the second of pod's creation, so a pod made
+// next has a later creationTimestamp (it has a resolution of one second).
+func WaitNextSecond(ctx context.Context, pod *corev1.Pod) error {
+	next := pod.CreationTimestamp.Add(time.Second)
+	return Poll(ctx, "a second past "+pod.Name+"'s creation", func() (bool, error) {
+		return !time.Now().Before(next), nil
+	})
 }
 
 // Indexable is the plugin's rule for a pod it holds: an IP, a phase other than Succeeded or
