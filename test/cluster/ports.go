@@ -2,23 +2,15 @@ package cluster
 
 import (
 	"fmt"
-	"net"
+
+	"github.com/podname/podname/test/ports"
 )
 
-// freePorts returns n distinct TCP ports that were free on 127.0.0.1 a moment ago. They are
-// held open together so that none is returned twice, then released for a component to bind;
+// freePorts returns n distinct TCP ports that were free on 127.0.0.1 a moment ago, below the
+// ephemeral range so that a component restarted on its port finds it free (see ports.Free);
 // another process could take one in between, which Start reports as that component failing.
 func freePorts(n int) ([]int, error) {
-	ports := make([]int, 0, n)
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("find a free port: %w", err)
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
+	return ports.Free("127.0.0.1", n, false)
 }
 
 // loopbackURL is scheme://127.0.0.1:port.

@@ -6,8 +6,11 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
+
+	"github.com/podname/podname/test/harness"
 
 	"k8s.io/client-go/tools/clientcmd"
 )
@@ -33,7 +36,12 @@ func (api *apiServer) proxy(t *testing.T) *tcpProxy {
 	if err != nil {
 		t.Fatalf("URL of %s %q: %v", api.name, api.url, err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := harness.FreePorts("127.0.0.1", 1)
+	if err != nil {
+		t.Fatalf("proxy to %s: %v", api.name, err)
+	}
+	// A port below the ephemeral range: Resume listens on it again after a cut.
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port[0])))
 	if err != nil {
 		t.Fatalf("proxy to %s: listen: %v", api.name, err)
 	}

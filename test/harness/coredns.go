@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/podname/podname/test/ports"
 )
 
 // CoreDNS is a running coredns on an example Corefile with adjusted ports and paths.
@@ -31,30 +33,9 @@ func Binary() (string, error) {
 	return bin, nil
 }
 
-// FreePorts returns n distinct free TCP and UDP ports on bind.
+// FreePorts returns n distinct ports free on bind for both TCP and UDP (see ports.Free).
 func FreePorts(bind string, n int) ([]int, error) {
-	var ports []int
-	var held []io.Closer
-	defer func() {
-		for _, c := range held {
-			c.Close()
-		}
-	}()
-	for len(ports) < n {
-		l, err := net.Listen("tcp", net.JoinHostPort(bind, "0"))
-		if err != nil {
-			return nil, fmt.Errorf("free port: %w", err)
-		}
-		held = append(held, l)
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", net.JoinHostPort(bind, strconv.Itoa(port)))
-		if err != nil {
-			continue // the UDP side is taken; try another
-		}
-		held = append(held, u)
-		ports = append(ports, port)
-	}
-	return ports, nil
+	return ports.Free(bind, n, true)
 }
 
 // LoopbackAdjust picks free loopback ports for a Corefile that reaches the
