@@ -35,7 +35,8 @@ type Cluster struct {
 }
 
 // Start starts etcd, the API server, the controller manager, the scheduler and kwok, registers
-// the fake node NodeName and returns once it is Ready for pods. If any step fails, Start stops
+// the fake node NodeName and returns once it is Ready for pods (and kwok has run one pod, so
+// that pods started together get distinct IPs; see primeIPPool). If any step fails, Start stops
 // what it started and its error names the component and quotes the end of its log.
 func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	opts, err := opts.withDefaults()
@@ -137,6 +138,7 @@ func (c *Cluster) start(ctx context.Context) error {
 		{schedulerName, c.startScheduler},
 		{kwokName, c.startKwok},
 		{kwokName, c.registerNode},
+		{kwokName, c.primeIPPool},
 	}
 	for _, step := range steps {
 		if err := step.run(ctx); err != nil {

@@ -49,11 +49,16 @@ func TestClusterRunsDeployment(t *testing.T) {
 	pods := waitForRunningPods(ctx, t, c, "app=ws", 2)
 	t.Logf("deployment ws: 2 pods Running %s after it was created", time.Since(created).Round(time.Millisecond))
 	podCIDR := netip.MustParsePrefix(c.PodCIDR())
+	holder := map[string]string{} // pod IP -> pod name
 	for _, pod := range pods {
 		ip, err := netip.ParseAddr(pod.Status.PodIP)
 		if err != nil || !podCIDR.Contains(ip) {
 			t.Errorf("pod %s has IP %q, want one in %s", pod.Name, pod.Status.PodIP, podCIDR)
 		}
+		if other, ok := holder[pod.Status.PodIP]; ok {
+			t.Errorf("pods %s and %s both have IP %s", other, pod.Name, pod.Status.PodIP)
+		}
+		holder[pod.Status.PodIP] = pod.Name
 		if pod.Spec.NodeName != NodeName {
 			t.Errorf("pod %s is on node %q, want %s", pod.Name, pod.Spec.NodeName, NodeName)
 		}

@@ -79,3 +79,51 @@ func nodeSchedulable(node *corev1.Node) error {
 	}
 	return nil
 }
+
+// primerPod is the pod primeIPPool runs once and deletes.
+const primerPod = "kwok-ip-pool-primer"
+
+// primeIPPool runs one pod to an IP and deletes it. kwok v0.8.0 makes a CIDR's IP pool on first
+// use without a lock (PodController.ipPool loads, then stores), so pods started together on a
+// fresh kwok can each make a pool and get the same first IP. After one pod has made the pool,
+// every pod shares it and gets an IP no running pod has.
+func (c *Cluster) primeIPPool(ctx context.Context) error {
+	pods := c.client.CoreV1().Pods(metav1.NamespaceDefault)
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: primerPod},
+		Spec: corev1.PodSpec{
+			NodeName:   NodeName,
+			Containers: []corev1.Container{{Name: "primer", Image: "registry.example/primer:1"}},
+		},
+	}
+	if _, err := pods.Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("create pod %s: %w", primerPod, err)
+	}
+	procs := c.running(apiServerName, kwokName)
+	err := waitFor(ctx, "pod "+primerPod+" IP", procs, func(ctx context.Context) error {
+		pod, err := pods.Get(ctx, primerPod, metav1.GetOptions{})
+		if err != nil {
+			return notYet(err)
+		}
+		if pod.Status.PodIP == "" {
+			return notYetf("pod %s has no IP", primerPod)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := pods.Delete(ctx, primerPod, metav1.DeleteOptions{GracePeriodSeconds: new(int64)}); err != nil {
+		return fmt.Errorf("delete pod %s: %w", primerPod, err)
+	}
+	return waitFor(ctx, "pod "+primerPod+" gone", procs, func(ctx context.Context) error {
+		_, err := pods.Get(ctx, primerPod, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return notYet(err)
+		}
+		return notYetf("pod %s still exists", primerPod)
+	})
+}
