@@ -6,6 +6,7 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -85,7 +86,9 @@ func TestReloads(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := waitReloaded(ctx, c, i, sha); err != nil {
-			t.Fatalf("reload %d: %v", i, err)
+			t.Errorf("reload %d: %v", i, err)
+			logStacks(t, pprof)
+			t.FailNow()
 		}
 	}
 	// A first reload before the baseline: goroutines that only start-up runs are gone by then.
@@ -408,4 +411,45 @@ func urlPort(raw string) (int, error) {
 		return 0, fmt.Errorf("URL %q: port: %w", raw, err)
 	}
 	return port, nil
+}
+
+// logStacks logs the stack of every goroutine in coredns that runs a reload (caddy's Restart)
+// and keeps the whole dump in a file, so a reload that hangs says where.
+func logStacks(t *testing.T, pprof string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	u := "http://" + pprof + "/debug/pprof/goroutine?debug=2"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		t.Logf("GET %s: %v", u, err)
+		return
+	}
+	resp, err := meterClient.Do(req)
+	if err != nil {
+		t.Logf("GET %s: %v", u, err)
+		return
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		t.Logf("GET %s: %s: %v", u, resp.Status, err)
+		return
+	}
+	f, err := os.CreateTemp("", "podname-reload-stacks-*.txt")
+	if err == nil {
+		_, err = f.Write(body)
+		err = errors.Join(err, f.Close())
+	}
+	if err != nil {
+		t.Logf("keep goroutine stacks: %v", err)
+	} else {
+		t.Logf("coredns goroutine stacks kept in %s", f.Name())
+	}
+	// debug=2 separates goroutines by blank lines.
+	for _, g := range strings.Split(string(body), "\n\n") {
+		if strings.Contains(g, "caddy.(*Instance).Restart") {
+			t.Logf("a reload in progress:\n%s", g)
+		}
+	}
 }
