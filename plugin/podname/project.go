@@ -62,10 +62,10 @@ func project(p *api.Pod) *podObject {
 }
 
 // reusingProjections is the pod informer's transform: it projects a Pod and
-// returns the projection store already holds when it would answer the same: a relist or an update that
-// changes nothing podname keeps then allocates nothing that lives, and the
-// list being replayed shares its projections with the store it replaces,
-// instead of holding a second copy of every pod.
+// returns the projection store already holds when it would answer the same.
+// A relist or an update that changes nothing podname keeps then allocates
+// nothing that lives, and the list being replayed shares its projections
+// with the store it replaces, instead of holding a second copy of every pod.
 func reusingProjections(store cache.Store) cache.TransformFunc {
 	return func(obj any) (any, error) {
 		p, ok := obj.(*api.Pod)

@@ -319,26 +319,16 @@ const (
 // goroutines reads pprof's goroutine profile: the total of its first line, and how many
 // goroutines have podname's code, and client-go's informers, on their stack.
 func goroutines(ctx context.Context, addr string) (total, podname, informers int, err error) {
-	u := "http://" + addr + "/debug/pprof/goroutine?debug=1"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	body, u, err := goroutineProfile(ctx, addr, 1)
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("GET %s: %w", u, err)
-	}
-	resp, err := meterClient.Do(req)
-	if err != nil {
-		return 0, 0, 0, fmt.Errorf("GET %s: %w", u, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return 0, 0, 0, fmt.Errorf("GET %s: %s: %w", u, resp.Status, err)
+		return 0, 0, 0, err
 	}
 	// The profile is a header line, then blocks "N @ pcs" followed by "#\tpc\tframe\tfile"
 	// lines, separated by blank lines.
 	blocks := strings.Split(string(body), "\n\n")
 	head, ok := strings.CutPrefix(blocks[0], "goroutine profile: total ")
 	if !ok {
-		return 0, 0, 0, fmt.Errorf("GET %s: %s: no goroutine profile header", u, resp.Status)
+		return 0, 0, 0, fmt.Errorf("GET %s: no goroutine profile header", u)
 	}
 	line, _, _ := strings.Cut(head, "\n")
 	if total, err = strconv.Atoi(strings.TrimSpace(line)); err != nil {
@@ -419,21 +409,9 @@ func logStacks(t *testing.T, pprof string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	u := "http://" + pprof + "/debug/pprof/goroutine?debug=2"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	body, _, err := goroutineProfile(ctx, pprof, 2)
 	if err != nil {
-		t.Logf("GET %s: %v", u, err)
-		return
-	}
-	resp, err := meterClient.Do(req)
-	if err != nil {
-		t.Logf("GET %s: %v", u, err)
-		return
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		t.Logf("GET %s: %s: %v", u, resp.Status, err)
+		t.Log(err)
 		return
 	}
 	f, err := os.CreateTemp("", "podname-reload-stacks-*.txt")
@@ -452,4 +430,26 @@ func logStacks(t *testing.T, pprof string) {
 			t.Logf("a reload in progress:\n%s", g)
 		}
 	}
+}
+
+// goroutineProfile is pprof's goroutine profile at addr in the form debug asks (1: counts of
+// identical stacks, 2: every goroutine's stack), and the URL it came from.
+func goroutineProfile(ctx context.Context, addr string, debug int) (body []byte, url string, err error) {
+	u := fmt.Sprintf("http://%s/debug/pprof/goroutine?debug=%d", addr, debug)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, u, fmt.Errorf("GET %s: %w", u, err)
+	}
+	resp, err := meterClient.Do(req)
+	if err != nil {
+		return nil, u, fmt.Errorf("GET %s: %w", u, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, u, fmt.Errorf("GET %s: %s", u, resp.Status)
+	}
+	if body, err = io.ReadAll(io.LimitReader(resp.Body, 64<<20)); err != nil {
+		return nil, u, fmt.Errorf("GET %s: %w", u, err)
+	}
+	return body, u, nil
 }

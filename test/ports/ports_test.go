@@ -7,15 +7,22 @@ import (
 	"testing"
 )
 
-func TestFree(t *testing.T) {
+// free is Free on loopback, with the start of the ephemeral range it stays below.
+func free(t *testing.T, n int, udp bool) (ports []int, high int) {
+	t.Helper()
 	high, err := ephemeralStart()
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := Free("127.0.0.1", 20, true)
+	ports, err = Free("127.0.0.1", n, udp)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ports, high
+}
+
+func TestFree(t *testing.T) {
+	got, high := free(t, 20, true)
 	seen := map[int]bool{}
 	for _, p := range got {
 		if p < low || p >= high {
@@ -47,14 +54,7 @@ func TestFree(t *testing.T) {
 // TestScanSkipsTaken: a port held by another listener is not returned, though the scan
 // starts on it.
 func TestScanSkipsTaken(t *testing.T) {
-	high, err := ephemeralStart()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ps, err := Free("127.0.0.1", 1, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ps, high := free(t, 1, false)
 	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(ps[0])))
 	if err != nil {
 		t.Fatal(err)
