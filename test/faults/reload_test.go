@@ -38,7 +38,8 @@ const (
 // TestReloads changes the Corefile example reloads times (podname's ttl, so every reload
 // rebuilds the podname stanza, while its watch, keyed by connection and labels, is shared and
 // must survive). After each change it waits for the reload plugin's log of the new
-// configuration's SHA512 and for "Reloading complete". Afterwards the goroutines in podname and
+// configuration's SHA512 and for "Reloading complete", while a probe asks the pods' names
+// every 50ms and wants every answer right. Afterwards the goroutines in podname and
 // in client-go's informers (pprof), the process's open sockets (/proc/PID/fd) and its
 // connections to the API server, and the pod watches the API server holds, must all come back
 // exactly to what they were before (the process's total of goroutines to at most that), and the
@@ -104,11 +105,23 @@ func TestReloads(t *testing.T) {
 	}
 
 	readiness := watchReady(ctx, a.ReadyPort)
+	// Queries keep coming during the reloads, as to a cluster's DNS, and must be answered right.
+	// They also end what would otherwise stall a reload of an idle server: caddy hands the UDP
+	// socket to the new instance through File and net.FilePacketConn, whose Fd puts the shared
+	// socket in blocking mode for a moment (golang/go#29277). An old reader that enters recvmsg
+	// then blocks in the kernel until a datagram comes, and closing it waits for that.
+	pr := startProbe(ctx, t, []*harness.CoreDNS{c}, want, 50*time.Millisecond, 3*time.Minute)
 	began := time.Now()
 	for i := 2; i <= reloads+1; i++ {
 		reload(i)
 	}
 	took := time.Since(began)
+	res := pr.finish()
+	t.Logf("DNS during the reloads: %d queries, %d wrong", res.Queries, res.Wrong)
+	if res.Wrong > 0 || res.Queries == 0 || res.OutOfTime {
+		t.Errorf("DNS during the reloads: %d of %d answers wrong (probe out of time: %v); first ones:\n%s",
+			res.Wrong, res.Queries, res.OutOfTime, strings.Join(res.FirstWrong, "\n"))
+	}
 	checks, podnameUnready := readiness()
 	t.Logf("/ready during the reloads: %d checks, %d answered 503 naming podname", checks, podnameUnready)
 	if checks == 0 || podnameUnready > 0 {
