@@ -15,16 +15,21 @@ CLUSTER_CMD := $(PODNAME_CACHE)/podname-cluster
 DEB_TOOLS := dig:bind9-dnsutils ip:iproute2 python3:python3 unshare:util-linux prometheus:prometheus \
              taskset:util-linux dnsperf:dnsperf
 
-.PHONY: all build image demo demo-once test lint unit fuzz e2e deploy-test deps tools cluster-up cluster-down bench bench-smoke clean
+.PHONY: all help build image demo demo-once test lint unit fuzz e2e deploy-test deps tools cluster-up cluster-down bench bench-smoke clean
 
 all: build
+
+help: ## this list: every target and what it does
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # Build
 
 build: ## bin/coredns with every in-tree plugin plus podname
+	@[ -x $(BIN)/coredns ] || echo "make build: compiling bin/coredns with every CoreDNS plugin; the first time takes about 6 minutes on 2 cores, seconds after"
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/coredns ./cmd/coredns
 
 demo: build tools deps ## the seed's Deployment on a local cluster, answered on 127.0.0.1:1053 until Ctrl-C
+	@echo "make demo: compiling test/demo (a minute the first time), then it starts the cluster"
 	$(GO) run ./test/demo $(DEMO_ARGS)
 
 demo-once: ## make demo, exiting after the answers are printed and checked
@@ -48,6 +53,7 @@ deps: ## Debian packages the tests use, installed when missing
 	@missing=""; for t in $(DEB_TOOLS); do command -v $${t%%:*} >/dev/null || missing="$$missing $${t#*:}"; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing; run: sudo apt-get install$$missing"; exit 1; fi; \
+		echo "make deps: installing Debian packages:$$missing (about a minute)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
@@ -96,5 +102,5 @@ bench-smoke: build tools deps ## the benchmark code paths at small sizes, in abo
 	$(GO) test -count=1 ./test/bench/...
 	$(GO) run ./test/bench/cmd/bench -smoke
 
-clean:
+clean: ## remove bin/
 	rm -rf $(BIN)

@@ -189,7 +189,7 @@ func TestCorefiles(t *testing.T) {
 		if len(blocks) != len(c.DNS) {
 			t.Errorf("%s: %d server blocks, %d DNS addresses", name, len(blocks), len(c.DNS))
 		}
-		if c.Ready == "" {
+		if c.ReadyAddr == "" {
 			t.Errorf("%s: no ready plugin", name)
 		}
 		if strings.Contains(c.Text, ":53 ") || strings.Contains(c.Text, "0.0.0.0") {

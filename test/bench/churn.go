@@ -121,7 +121,7 @@ func (b *Bench) churnPass(ctx context.Context, res *ChurnResult, role string, fi
 	defer srv.Stop()
 	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	if _, err := srv.WaitReady(wctx); err != nil {
+	if err := srv.WaitReady(wctx); err != nil {
 		return err
 	}
 	c := &churnRun{ctx: ctx, role: role, server: conf.DNS[role], res: res, first: first, name: func(i int) string {

@@ -20,12 +20,13 @@ const (
 	RoleWhoami     = "whoami"
 )
 
-// Corefile is a Corefile with the loopback addresses it listens on.
+// Corefile is a Corefile with the loopback addresses it listens on; Endpoints.DNSAddr is its
+// first server block's.
 type Corefile struct {
 	Text string
 	// DNS maps a role to the address of its server block.
-	DNS                   map[string]string
-	Ready, Metrics, Pprof string // host:port, empty when the plugin is absent
+	DNS map[string]string
+	harness.Endpoints
 }
 
 // serverBlock is one server block: a zone on a port of its own, one plugin, and optionally the
@@ -49,6 +50,7 @@ func newCorefile(blocks ...serverBlock) (Corefile, error) {
 	addr := func(i int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[i])) }
 	c := Corefile{DNS: map[string]string{}}
 	var w strings.Builder
+	c.DNSAddr = addr(0)
 	for i, b := range blocks {
 		c.DNS[b.role] = addr(i)
 		fmt.Fprintf(&w, "%s:%d {\n    bind 127.0.0.1\n", b.zone, ports[i])
@@ -56,16 +58,16 @@ func newCorefile(blocks ...serverBlock) (Corefile, error) {
 			fmt.Fprintf(&w, "    %s\n", l)
 		}
 		if b.ready {
-			c.Ready = addr(len(blocks))
-			fmt.Fprintf(&w, "    ready %s\n", c.Ready)
+			c.ReadyAddr = addr(len(blocks))
+			fmt.Fprintf(&w, "    ready %s\n", c.ReadyAddr)
 		}
 		if b.metrics {
-			c.Metrics = addr(len(blocks) + 1)
-			fmt.Fprintf(&w, "    prometheus %s\n", c.Metrics)
+			c.MetricsAddr = addr(len(blocks) + 1)
+			fmt.Fprintf(&w, "    prometheus %s\n", c.MetricsAddr)
 		}
 		if b.pprof {
-			c.Pprof = addr(len(blocks) + 2)
-			fmt.Fprintf(&w, "    pprof %s\n", c.Pprof)
+			c.PprofAddr = addr(len(blocks) + 2)
+			fmt.Fprintf(&w, "    pprof %s\n", c.PprofAddr)
 		}
 		w.WriteString("}\n")
 	}

@@ -6,8 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	"github.com/podname/podname/test/harness"
 )
 
 // MemorySample is one coredns serving one plugin alone at a number of pods.
@@ -79,27 +77,13 @@ func (b *Bench) startAlone(ctx context.Context, dir, role string, pods int, env 
 	}
 	ctx, cancel := context.WithTimeout(ctx, syncTimeout)
 	defer cancel()
-	toReady, err := srv.WaitReady(ctx)
+	toReady, err := srv.ReadyAfter(ctx)
 	if err == nil && role == RolePodname {
-		err = waitMetric(ctx, srv, float64(pods), "coredns_podname_pods")
+		err = srv.WaitMetric(ctx, "coredns_podname_pods", nil, float64(pods))
 	}
 	if err != nil {
 		srv.Stop()
 		return nil, 0, err
 	}
 	return srv, toReady, nil
-}
-
-// waitMetric polls /metrics until the sum of metric name is want.
-func waitMetric(ctx context.Context, srv *Server, want float64, name string) error {
-	var last float64
-	var lastErr error
-	err := harness.Poll(ctx, fmt.Sprintf("%s = %g", name, want), func() (bool, error) {
-		last, lastErr = srv.Metric(ctx, name)
-		return lastErr == nil && last == want, nil
-	})
-	if err != nil {
-		return fmt.Errorf("%w (last: %g, %v)", err, last, lastErr)
-	}
-	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/podname/podname/test/harness"
 )
 
 // Report is the Markdown of a run and the SVG plots it links to.
@@ -355,7 +357,7 @@ func memorySections(w *strings.Builder, r *Report, res *Results, opt ReportOptio
 	}
 
 	p("## 4. Sync\n\n")
-	p("From the process's start to `/ready` answering 200 (polled every %s), same processes as section 3.\n\n", readyPoll)
+	p("From the process's start to `/ready` answering 200 (polled every %s), same processes as section 3.\n\n", harness.ReadyPoll)
 	p("| pods | podname | kubernetes (pods verified) | podname / kubernetes | podname per run |\n|---|---|---|---|---|\n")
 	for _, size := range measuredSizes(res) {
 		ps, ks := medianSync(res, RolePodname, size), medianSync(res, RoleKubernetes, size)

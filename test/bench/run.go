@@ -206,7 +206,7 @@ func Run(ctx context.Context, cfg Config, work string, log io.Writer) (*Results,
 		}
 	}
 
-	if err := cluster.EnsureBinaries(); err != nil {
+	if err := cluster.CheckBinaries(); err != nil {
 		return nil, err
 	}
 	b.logf("starting the cluster")
@@ -398,7 +398,7 @@ func (b *Bench) churnAndRelist(ctx context.Context, res *Results, size int) erro
 func (b *Bench) clusterState(ctx context.Context, pods int) ClusterState {
 	st := ClusterState{Pods: pods}
 	var text strings.Builder
-	if code, err := httpGet(ctx, b.cluster.EtcdURL()+"/metrics", &text); err == nil && code == 200 {
+	if code, err := harness.Get(ctx, b.cluster.EtcdURL()+"/metrics", &text); err == nil && code == 200 {
 		st.EtcdDBBytes, _, _ = harness.MetricSum(text.String(), "etcd_mvcc_db_total_size_in_bytes", nil)
 	}
 	if pid, ok := b.cluster.PIDs()["kube-apiserver"]; ok {

@@ -108,7 +108,7 @@ func (b *Bench) Throughput(ctx context.Context, pods int) (*ThroughputResult, er
 	defer srv.Stop()
 	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	if _, err := srv.WaitReady(wctx); err != nil {
+	if err := srv.WaitReady(wctx); err != nil {
 		return nil, fmt.Errorf("throughput: %w", err)
 	}
 	for role, want := range map[string][]Expect{RolePodname: podnameWant, RoleKubernetes: kubeWant, RoleFile: podnameWant} {
@@ -220,7 +220,7 @@ func (b *Bench) profile(ctx context.Context, srv *Server, addr, queries, dir str
 	}
 	res.Profile = string(out)
 	res.ProfileCommand = fmt.Sprintf("`GET http://%s/debug/pprof/profile?seconds=%d` (the pprof plugin) during `%s` (%.0f QPS), then `go tool pprof -top -nodecount=25`",
-		srv.Conf.Pprof, seconds, perf.Command, perf.QPS)
+		srv.PprofAddr, seconds, perf.Command, perf.QPS)
 	return nil
 }
 

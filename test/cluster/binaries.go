@@ -1,10 +1,8 @@
 package cluster
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 )
 
@@ -67,25 +65,11 @@ func KubectlPath() string {
 	return filepath.Join(BinDir(), binaryFile(kubectlName))
 }
 
-// EnsureBinaries runs test/tools/build.sh when a file it makes is missing from BinDir. A cold
-// build takes about ten minutes on two cores, longer than go test's default timeout; run
-// the tools build first (make tools) or raise -timeout.
-func EnsureBinaries() error {
-	missing := missingBinaries(BinDir())
-	if len(missing) == 0 {
-		return nil
-	}
-	root, err := repoRoot()
-	if err != nil {
-		return fmt.Errorf("build %v: %w", missing, err)
-	}
-	cmd := exec.Command("bash", filepath.Join(root, "test", "tools", "build.sh"))
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("build %v with test/tools/build.sh: %w", missing, err)
-	}
+// CheckBinaries says which files test/tools/build.sh makes are missing from BinDir, and how to
+// build them (make tools: about 15 minutes on two cores the first time).
+func CheckBinaries() error {
 	if missing := missingBinaries(BinDir()); len(missing) != 0 {
-		return fmt.Errorf("test/tools/build.sh did not make %v in %s; do its versions match package cluster's?", missing, BinDir())
+		return fmt.Errorf("cluster binaries %v missing from %s: run make tools", missing, BinDir())
 	}
 	return nil
 }
@@ -102,24 +86,6 @@ func missingBinaries(dir string) []string {
 		missing = append(missing, kwokStagesFile)
 	}
 	return missing
-}
-
-// repoRoot walks up from the working directory to the module root that holds test/tools/build.sh.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("find repository root: %w", err)
-	}
-	for {
-		if fileExists(filepath.Join(dir, "go.mod")) && fileExists(filepath.Join(dir, "test", "tools", "build.sh")) {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("find repository root: no go.mod with test/tools/build.sh above the working directory")
-		}
-		dir = parent
-	}
 }
 
 func fileExists(path string) bool {

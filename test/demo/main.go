@@ -50,7 +50,7 @@ func run(once bool, port int) error {
 	defer os.RemoveAll(dir)
 
 	say("starting a local cluster (etcd, kube-apiserver, controller-manager, scheduler, kwok)")
-	if err := cluster.EnsureBinaries(); err != nil {
+	if err := cluster.CheckBinaries(); err != nil {
 		return err
 	}
 	start := time.Now()
@@ -64,7 +64,7 @@ func run(once bool, port int) error {
 			fmt.Fprintln(os.Stderr, "demo: stop cluster:", err)
 		}
 	}()
-	say("cluster up in %s; KUBECONFIG=%s", time.Since(start).Round(time.Millisecond), kube.Kubeconfig())
+	say("cluster up in %s; KUBECONFIG=%s (kubectl: %s)", time.Since(start).Round(time.Millisecond), kube.Kubeconfig(), cluster.KubectlPath())
 
 	say("applying the seed's Deployment ws (2 replicas, no subdomain) and Service ws")
 	if err := applySeed(ctx, kube); err != nil {
@@ -84,7 +84,7 @@ func run(once bool, port int) error {
 		return err
 	}
 	a.DNSPort = port
-	c, err := harness.StartCoreDNS(dir, harness.AdjustCorefile(text, a), a)
+	c, err := harness.StartAdjusted(dir, text, a)
 	if err != nil {
 		return err
 	}
@@ -133,7 +133,7 @@ func run(once bool, port int) error {
 		say("every pod answered with its own IP")
 		return nil
 	}
-	say("serving until Ctrl-C; try: kubectl --kubeconfig %s scale deployment ws --replicas 5", kube.Kubeconfig())
+	say("serving until Ctrl-C; try: %s --kubeconfig %s scale deployment ws --replicas 5", cluster.KubectlPath(), kube.Kubeconfig())
 	<-ctx.Done()
 	return nil
 }

@@ -29,7 +29,7 @@ import (
 // as rendered (schema, defaults, admission), creates none of them, and its Pod Security
 // admission finds both overlays' pod templates "restricted".
 func TestServerSideDryRun(t *testing.T) {
-	c := startCluster(t)
+	c := harness.Cluster(t, cluster.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
@@ -102,7 +102,7 @@ func TestServerSideDryRun(t *testing.T) {
 // Corefile and the identity the pods get (the live ConfigMap, a token of kube-system/coredns)
 // answers the pods' names, their PTRs and cluster.local.
 func TestInstallReplaceClusterDNS(t *testing.T) {
-	c := startCluster(t)
+	c := harness.Cluster(t, cluster.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	kc := c.Kubeconfig()
@@ -167,7 +167,7 @@ func TestInstallReplaceClusterDNS(t *testing.T) {
 		t.Fatalf("ConfigMap kube-system/coredns holds\n%s\nnot the overlay's Corefile", cm.Data["Corefile"])
 	}
 
-	dnsServer := startCoreDNS(t, cm.Data["Corefile"], loopback(t, serviceAccountKubeconfig(t, c, "kube-system", "coredns")))
+	dnsServer := harness.Start(t, cm.Data["Corefile"], harness.Loopback(t, serviceAccountKubeconfig(t, c, "kube-system", "coredns")))
 	waitReady(t, dnsServer)
 	for name, ip := range ips {
 		expectA(t, dnsServer.Addr(), name+"."+zone, ip)
@@ -183,7 +183,7 @@ func TestInstallReplaceClusterDNS(t *testing.T) {
 // podname/podname answers the pods' names, and the stanza deploy/README.md gives the cluster's
 // CoreDNS forwards the zone to it.
 func TestInstallStandalone(t *testing.T) {
-	c := startCluster(t)
+	c := harness.Cluster(t, cluster.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	kc := c.Kubeconfig()
@@ -208,7 +208,7 @@ func TestInstallStandalone(t *testing.T) {
 	if err != nil {
 		t.Fatalf("get ConfigMap podname/podname: %v", err)
 	}
-	standalone := startCoreDNS(t, cm.Data["Corefile"], loopback(t, serviceAccountKubeconfig(t, c, "podname", "podname")))
+	standalone := harness.Start(t, cm.Data["Corefile"], harness.Loopback(t, serviceAccountKubeconfig(t, c, "podname", "podname")))
 	waitReady(t, standalone)
 	for name, ip := range ips {
 		expectA(t, standalone.Addr(), name+"."+zone, ip)
@@ -217,8 +217,8 @@ func TestInstallStandalone(t *testing.T) {
 	// The cluster's CoreDNS, with the README's stanza forwarding to the Service (here, to the
 	// standalone server's loopback address), answers the same names.
 	stanza := readmeForwardStanza(t)
-	a := loopback(t, "")
-	clusterDNS := startCoreDNS(t, strings.ReplaceAll(stanza, serviceIPPlaceholder, standalone.Addr()), a)
+	a := harness.Loopback(t, "")
+	clusterDNS := harness.Start(t, strings.ReplaceAll(stanza, serviceIPPlaceholder, standalone.Addr()), a)
 	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
 	defer wcancel()
 	for name, ip := range ips {

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/podname/podname/test/cluster"
+	"github.com/podname/podname/test/harness"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -16,7 +18,7 @@ import (
 // pods' names; the two that replace the cluster DNS also answer the pods' PTRs from podname and
 // cluster.local from the kubernetes plugin after it.
 func TestShippedCorefiles(t *testing.T) {
-	c := startCluster(t)
+	c := harness.Cluster(t, cluster.Options{})
 	ips := runPods(t, c, "shipped-a", "shipped-b")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -39,7 +41,7 @@ func TestShippedCorefiles(t *testing.T) {
 		{"helm", func(t *testing.T) string { return helmCorefile(readHelmValues(t)) }, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dnsServer := startCoreDNS(t, tc.corefile(t), loopback(t, c.Kubeconfig()))
+			dnsServer := harness.Start(t, tc.corefile(t), harness.Loopback(t, c.Kubeconfig()))
 			waitReady(t, dnsServer)
 			for _, name := range slices.Sorted(maps.Keys(ips)) {
 				expectA(t, dnsServer.Addr(), name+"."+zone, ips[name])

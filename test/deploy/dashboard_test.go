@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/podname/podname/test/cluster"
+	"github.com/podname/podname/test/harness"
 )
 
 // TestDashboardMetrics: every metric the Grafana dashboard queries is in the real coredns's
@@ -26,9 +29,9 @@ func TestDashboardMetrics(t *testing.T) {
 		t.Fatal("deploy/grafana/podname.json queries no metric")
 	}
 
-	c := startCluster(t)
+	c := harness.Cluster(t, cluster.Options{})
 	ips := runPods(t, c, "dash-a")
-	dnsServer := startCoreDNS(t, corefileOf(t, render(t, "overlays/standalone"), "podname"), loopback(t, c.Kubeconfig()))
+	dnsServer := harness.Start(t, corefileOf(t, render(t, "overlays/standalone"), "podname"), harness.Loopback(t, c.Kubeconfig()))
 	waitReady(t, dnsServer)
 	expectA(t, dnsServer.Addr(), "dash-a."+zone, ips["dash-a"])
 

@@ -19,8 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/miekg/dns"
-
 	"github.com/podname/podname/test/cluster"
 	"github.com/podname/podname/test/harness"
 
@@ -44,25 +42,13 @@ const image = "ghcr.io/podname/coredns-podname:v0.1.0"
 var root string
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
 	var err error
 	if root, err = harness.RepoRoot(); err != nil {
 		fmt.Fprintln(os.Stderr, "deploy:", err)
-		return 1
-	}
-	if _, err := harness.Binary(); err != nil {
-		fmt.Fprintln(os.Stderr, "deploy:", err)
-		return 1
+		os.Exit(1)
 	}
 	// kubectl (with its kustomize) comes from the same build as the cluster.
-	if err := cluster.EnsureBinaries(); err != nil {
-		fmt.Fprintln(os.Stderr, "deploy: cluster binaries:", err)
-		return 1
-	}
-	return m.Run()
+	os.Exit(harness.Main(m, "deploy", "deploy-test", nil, harness.NeedCoreDNS, harness.NeedCluster))
 }
 
 // deployDir is deploy/<rel>.
@@ -191,71 +177,12 @@ func corefileOf(t *testing.T, r rendering, name string) string {
 	return text
 }
 
-// startCluster starts a cluster for t alone.
-func startCluster(t *testing.T) *cluster.Cluster {
-	t.Helper()
-	start := time.Now()
-	c := cluster.StartForTest(t, cluster.Options{})
-	t.Logf("cluster up in %s", time.Since(start).Round(time.Millisecond))
-	return c
-}
-
-// startCoreDNS runs the real coredns on corefile adjusted by a, stops it when t ends, and logs
-// its output if t failed.
-func startCoreDNS(t *testing.T, corefile string, a harness.Adjust) *harness.CoreDNS {
-	t.Helper()
-	adjusted := harness.AdjustCorefile(corefile, a)
-	// A shape AdjustCorefile does not know would leave a real port in, bound on every address.
-	for _, port := range []string{":53 ", ":53\n", ":8080", ":8181", ":9153", "/etc/resolv.conf"} {
-		if strings.Contains(adjusted, port) {
-			t.Fatalf("the Corefile keeps %q after adjusting; keep to the shapes harness.AdjustCorefile knows:\n%s", strings.TrimSpace(port), adjusted)
-		}
-	}
-	c, err := harness.StartCoreDNS(t.TempDir(), adjusted, a)
-	if err != nil {
-		t.Fatalf("start coredns: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := c.Stop(); err != nil {
-			t.Errorf("stop coredns: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("coredns log (%s):\n%s", c.Dir, c.Log())
-		}
-	})
-	return c
-}
-
-// loopback picks free loopback ports for a Corefile that reaches the API server with kubeconfig.
-func loopback(t *testing.T, kubeconfig string) harness.Adjust {
-	t.Helper()
-	a, err := harness.LoopbackAdjust(kubeconfig)
-	if err != nil {
-		t.Fatalf("pick loopback ports: %v", err)
-	}
-	return a
-}
-
-// waitReady waits for coredns's /ready to answer 200 and then for its DNS port to answer:
-// CoreDNS opens /ready during start-up but its DNS listeners only after every plugin's
-// start-up hook has returned, so a 200 alone does not mean queries are served yet.
+// waitReady waits until c serves the zone: /ready, the DNS listener, and the apex SOA.
 func waitReady(t *testing.T, c *harness.CoreDNS) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	if err := c.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
-	waitServing(t, ctx, c)
-}
-
-// waitServing waits until c answers a query, any answer; the name is in no zone podname
-// serves, so it is counted in none of podname's metrics.
-func waitServing(t *testing.T, ctx context.Context, c *harness.CoreDNS) {
-	t.Helper()
-	if _, err := harness.WaitAnswer(ctx, c.Addr(), "serving.invalid.", dns.TypeA, func(*dns.Msg) bool { return true }); err != nil {
-		t.Fatalf("coredns at %s does not serve DNS: %v", c.Addr(), err)
-	}
+	harness.Serving(ctx, t, c, zone)
 }
 
 // serviceAccountKubeconfig mints a token for ServiceAccount ns/name through the TokenRequest
@@ -332,21 +259,8 @@ func runPods(t *testing.T, c *cluster.Cluster, names ...string) map[string]strin
 func waitRunning(t *testing.T, ctx context.Context, c *cluster.Cluster, ns, selector string, n int) map[string]string {
 	t.Helper()
 	ips := map[string]string{}
-	err := harness.Poll(ctx, fmt.Sprintf("%d running pods %s in %s", n, selector, ns), func() (bool, error) {
-		list, err := c.Client().CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
-		if err != nil {
-			return false, fmt.Errorf("list pods: %w", err)
-		}
-		clear(ips)
-		for _, p := range list.Items {
-			if p.Status.Phase == corev1.PodRunning && p.Status.PodIP != "" && p.DeletionTimestamp == nil {
-				ips[p.Name] = p.Status.PodIP
-			}
-		}
-		return len(ips) == n && len(list.Items) == n, nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	for _, p := range harness.Running(ctx, t, c.Client(), ns, selector, n) {
+		ips[p.Name] = p.Status.PodIP
 	}
 	return ips
 }

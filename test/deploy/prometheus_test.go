@@ -22,6 +22,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/podname/podname/test/cluster"
 	"github.com/podname/podname/test/harness"
 )
 
@@ -31,11 +32,11 @@ import (
 // runs on Prometheus's own engine and returns data.
 func TestPrometheusScrape(t *testing.T) {
 	bin := needPrometheus(t)
-	c := startCluster(t)
+	c := harness.Cluster(t, cluster.Options{})
 	ips := runPods(t, c, "prom-a", "prom-b", "prom-c")
 	names := slices.Sorted(maps.Keys(ips))
 
-	dnsServer := startCoreDNS(t, corefileOf(t, render(t, "overlays/standalone"), "podname"), loopback(t, c.Kubeconfig()))
+	dnsServer := harness.Start(t, corefileOf(t, render(t, "overlays/standalone"), "podname"), harness.Loopback(t, c.Kubeconfig()))
 	waitReady(t, dnsServer)
 
 	// Each query exactly once: a retry would be counted too.
@@ -55,7 +56,7 @@ func TestPrometheusScrape(t *testing.T) {
 		}
 	}
 
-	target := net.JoinHostPort(dnsServer.Adjust.Bind, strconv.Itoa(dnsServer.Adjust.MetricsPort))
+	target := dnsServer.MetricsAddr
 	prom := startPrometheus(t, bin, target)
 	// Each wait has its own deadline, so one missing series does not hide the state of the rest.
 	wait := func(what string, cond func(ctx context.Context) (bool, error)) error {
@@ -128,9 +129,10 @@ func TestPrometheusScrape(t *testing.T) {
 // failing t in one line when it is missing.
 func needPrometheus(t *testing.T) string {
 	t.Helper()
+	harness.Require(t, "deploy-test", harness.NeedCommand("prometheus", "prometheus"))
 	bin, err := exec.LookPath("prometheus")
 	if err != nil {
-		t.Fatal("prometheus missing: run make deps")
+		t.Fatal(err)
 	}
 	return bin
 }

@@ -3,17 +3,15 @@ package deploy
 import (
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
 
+	"github.com/podname/podname/test/cluster"
 	"github.com/podname/podname/test/harness"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
@@ -29,7 +27,7 @@ import (
 // answers; a ServiceAccount without the binding never gets ready, and coredns's log names the
 // permission it lacks.
 func TestRBAC(t *testing.T) {
-	c := startCluster(t)
+	c := harness.Cluster(t, cluster.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
@@ -73,13 +71,13 @@ func TestRBAC(t *testing.T) {
 	corefile := corefileOf(t, render(t, "overlays/standalone"), "podname")
 
 	t.Run("bound", func(t *testing.T) {
-		dnsServer := startCoreDNS(t, corefile, loopback(t, bound))
+		dnsServer := harness.Start(t, corefile, harness.Loopback(t, bound))
 		waitReady(t, dnsServer)
 		expectA(t, dnsServer.Addr(), "rbac-pod."+zone, ips["rbac-pod"])
 	})
 
 	t.Run("unbound", func(t *testing.T) {
-		dnsServer := startCoreDNS(t, corefile, loopback(t, unbound))
+		dnsServer := harness.Start(t, corefile, harness.Loopback(t, unbound))
 		// The list is refused and logged, and start-up gives up waiting for it after
 		// startup_timeout, retrying meanwhile; by then coredns would have been ready.
 		want := []string{"forbidden", `User "system:serviceaccount:kube-system:coredns-unbound"`, `cannot list resource "pods"`}
@@ -196,19 +194,10 @@ func containsAll(s string, subs []string) bool {
 // getReady returns the status and body of coredns's /ready.
 func getReady(t *testing.T, ctx context.Context, c *harness.CoreDNS) (int, string) {
 	t.Helper()
-	url := "http://" + net.JoinHostPort(c.Adjust.Bind, strconv.Itoa(c.Adjust.ReadyPort)) + "/ready"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	var body strings.Builder
+	code, err := harness.Get(ctx, "http://"+c.ReadyAddr+"/ready", &body)
 	if err != nil {
-		t.Fatalf("request %s: %v", url, err)
+		t.Fatal(err)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("get %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("read %s: %v", url, err)
-	}
-	return resp.StatusCode, string(body)
+	return code, body.String()
 }

@@ -23,20 +23,19 @@ import (
 // nothing in mgmt.pix.yun.com: every answer there, asked throughout, is
 // prod's.
 func TestConflictNamespaces(t *testing.T) {
-	needDig(t)
 	// The example's namespaces; no other test uses them.
-	prod, staging := namespace(t, "prod"), namespace(t, "staging")
+	prod, staging := harness.Namespace(t, kube.Client(), "prod"), harness.Namespace(t, kube.Client(), "staging")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	older := createPod(t, staging, "ws-0")
+	older := harness.CreatePod(t, kube.Client(), staging, "ws-0")
 	waitNextSecond(ctx, t, older)
-	prodPod := createPod(t, prod, "ws-0")
+	prodPod := harness.CreatePod(t, kube.Client(), prod, "ws-0")
 	if !prodPod.CreationTimestamp.After(older.CreationTimestamp.Time) {
 		t.Fatalf("prod/ws-0 created at %s, not after staging/ws-0 at %s", prodPod.CreationTimestamp, older.CreationTimestamp)
 	}
 
-	c := startCoreDNS(t, "multi-namespace.Corefile")
-	waitServing(ctx, t, c, zone)
+	c := harness.StartExample(t, "multi-namespace.Corefile", kube.Kubeconfig())
+	harness.Serving(ctx, t, c, zone)
 	prodIP, stagingIP := prodPod.Status.PodIP, older.Status.PodIP
 	shared := "ws-0." + zone
 	want := map[string]string{
@@ -53,18 +52,18 @@ func TestConflictNamespaces(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	waitConflicts(ctx, t, c, 1)
+	harness.Conflicts(ctx, t, c, zone, 1)
 
 	// Staging's ws-0 goes and comes back newer; mgmt.pix.yun.com stays prod's.
 	stop := watchName(c.Addr(), shared, prodIP)
-	deletePod(t, staging, "ws-0")
-	newer := createPod(t, staging, "ws-0")
+	harness.DeletePod(t, kube.Client(), staging, "ws-0")
+	newer := harness.CreatePod(t, kube.Client(), staging, "ws-0")
 	if _, err := harness.WaitAnswer(ctx, c.Addr(), "ws-0."+staging+"."+zone, dns.TypeA, func(r *dns.Msg) bool {
 		return addresses(newer.Status.PodIP)(r) == nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	waitConflicts(ctx, t, c, 1)
+	harness.Conflicts(ctx, t, c, zone, 1)
 	if err := stop(); err != nil {
 		t.Errorf("while staging/ws-0 was remade: %v", err)
 	}
@@ -81,27 +80,22 @@ func TestConflictNamespaces(t *testing.T) {
 // deletion hands the name to the other. A label selector keeps other tests'
 // pods, which may still be going, out of the conflict count.
 func TestConflictOldestWins(t *testing.T) {
-	needDig(t)
-	first, second := namespace(t, "oldest-b"), namespace(t, "oldest-a")
+	first, second := harness.Namespace(t, kube.Client(), "oldest-b"), harness.Namespace(t, kube.Client(), "oldest-a")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	a, err := harness.LoopbackAdjust(kube.Kubeconfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := startCorefile(t, harness.AdjustCorefile(`mgmt.pix.yun.com:53 {
+	c := harness.Start(t, `mgmt.pix.yun.com:53 {
     errors
     ready
     prometheus :9153
     podname {
         labels app=db-0
     }
-}`, a), a)
-	waitServing(ctx, t, c, zone)
+}`, harness.Loopback(t, kube.Kubeconfig()))
+	harness.Serving(ctx, t, c, zone)
 
 	name := "db-0." + zone
-	older := createPod(t, first, "db-0")
+	older := harness.CreatePod(t, kube.Client(), first, "db-0")
 	if _, err := harness.WaitAnswer(ctx, c.Addr(), name, dns.TypeA, func(r *dns.Msg) bool {
 		return addresses(older.Status.PodIP)(r) == nil
 	}); err != nil {
@@ -109,11 +103,11 @@ func TestConflictOldestWins(t *testing.T) {
 	}
 	stop := watchName(c.Addr(), name, older.Status.PodIP)
 	waitNextSecond(ctx, t, older)
-	newer := createPod(t, second, "db-0")
+	newer := harness.CreatePod(t, kube.Client(), second, "db-0")
 	if !newer.CreationTimestamp.After(older.CreationTimestamp.Time) {
 		t.Fatalf("%s/db-0 created at %s, not after %s/db-0 at %s", second, newer.CreationTimestamp, first, older.CreationTimestamp)
 	}
-	waitConflicts(ctx, t, c, 1)
+	harness.Conflicts(ctx, t, c, zone, 1)
 	if err := stop(); err != nil {
 		t.Errorf("while a newer %s/db-0 appeared: %v", second, err)
 	}
@@ -121,13 +115,13 @@ func TestConflictOldestWins(t *testing.T) {
 		t.Errorf("with both pods indexed: %v", err)
 	}
 
-	deletePod(t, first, "db-0")
+	harness.DeletePod(t, kube.Client(), first, "db-0")
 	if _, err := harness.WaitAnswer(ctx, c.Addr(), name, dns.TypeA, func(r *dns.Msg) bool {
 		return addresses(newer.Status.PodIP)(r) == nil
 	}); err != nil {
 		t.Fatalf("after the older db-0 went: %v", err)
 	}
-	waitConflicts(ctx, t, c, 0)
+	harness.Conflicts(ctx, t, c, zone, 0)
 }
 
 // waitNextSecond waits until a pod made next is younger than pod.

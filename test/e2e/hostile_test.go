@@ -66,9 +66,9 @@ func exchangeRaw(t *testing.T, addr string, wire []byte) (rcode int, ok bool) {
 // each gets a well-formed answer (or, for what cannot be parsed, none),
 // and the server keeps answering correctly after every one.
 func TestHostileQueries(t *testing.T) {
-	ns := namespace(t, "hostile")
-	pod := createPod(t, ns, "ws-0")
-	c := startCoreDNS(t, "Corefile")
+	ns := harness.Namespace(t, kube.Client(), "hostile")
+	pod := harness.CreatePod(t, kube.Client(), ns, "ws-0")
+	c := harness.StartExample(t, "Corefile", kube.Kubeconfig())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := c.WaitReady(ctx); err != nil {

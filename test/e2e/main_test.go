@@ -4,7 +4,6 @@
 package e2e
 
 import (
-	"fmt"
 	"os"
 	"testing"
 
@@ -17,9 +16,5 @@ import (
 var kube *cluster.Cluster
 
 func TestMain(m *testing.M) {
-	if _, err := harness.Binary(); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e:", err)
-		os.Exit(1)
-	}
-	os.Exit(cluster.Main(m, "e2e", &kube))
+	os.Exit(harness.Main(m, "e2e", "e2e", &kube, harness.NeedCoreDNS, harness.NeedCommand("dig", "bind9-dnsutils")))
 }

@@ -21,8 +21,7 @@ import (
 // name for it), and the PTR of an IP in podname's reverse zone that no pod
 // holds (passed on to the next plugin, never podname's NXDOMAIN).
 func TestReverse(t *testing.T) {
-	needDig(t)
-	ns := namespace(t, "reverse")
+	ns := harness.Namespace(t, kube.Client(), "reverse")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	svc, err := kube.Client().CoreV1().Services(ns).Create(ctx, harness.WSService(ns), meta.CreateOptions{})
@@ -35,7 +34,7 @@ func TestReverse(t *testing.T) {
 	if _, err := kube.Client().AppsV1().Deployments(ns).Create(ctx, harness.WSDeployment(ns, 3), meta.CreateOptions{}); err != nil {
 		t.Fatalf("create deployment %s/ws: %v", ns, err)
 	}
-	pods := runningPods(t, ns, "app=ws", 3)
+	pods := harness.Running(ctx, t, kube.Client(), ns, "app=ws", 3)
 	unheld := unheldPodIP(t)
 
 	// The zone podname owns the PTRs in: in-addr.arpa. in the Corefile
@@ -45,8 +44,8 @@ func TestReverse(t *testing.T) {
 		{"Corefile", "in-addr.arpa."},
 	} {
 		t.Run(tc.example, func(t *testing.T) {
-			c := startCoreDNS(t, tc.example)
-			waitServing(ctx, t, c, zone)
+			c := harness.StartExample(t, tc.example, kube.Kubeconfig())
+			harness.Serving(ctx, t, c, zone)
 
 			for _, p := range pods {
 				arpa := mustReverse(t, p.Status.PodIP)

@@ -41,8 +41,7 @@ const (
 // the SOA minimum (5s) when the first question beats the index, which is
 // what a client that asks that early sees.
 func TestRollout(t *testing.T) {
-	needDig(t)
-	ns := namespace(t, "rollout")
+	ns := harness.Namespace(t, kube.Client(), "rollout")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	deployments := kube.Client().AppsV1().Deployments(ns)
@@ -51,12 +50,12 @@ func TestRollout(t *testing.T) {
 	if _, err := deployments.Create(ctx, d, meta.CreateOptions{}); err != nil {
 		t.Fatalf("create deployment %s/ws: %v", ns, err)
 	}
-	old := runningPods(t, ns, "app=ws", 2)
+	old := harness.Running(ctx, t, kube.Client(), ns, "app=ws", 2)
 
 	var servers []dnsServer
 	for _, example := range []string{"labels.Corefile", "Corefile"} {
-		c := startCoreDNS(t, example)
-		waitServing(ctx, t, c, zone)
+		c := harness.StartExample(t, example, kube.Kubeconfig())
+		harness.Serving(ctx, t, c, zone)
 		servers = append(servers, dnsServer{example, c.Addr()})
 	}
 	f := followPods(ctx, t, ns, servers)
@@ -67,14 +66,14 @@ func TestRollout(t *testing.T) {
 		t.Fatalf("patch deployment %s/ws template: %v", ns, err)
 	}
 	waitRolledOut(ctx, t, ns, 2)
-	f.waitSettled(ctx, t, runningPods(t, ns, "app=ws", 2), old)
+	f.waitSettled(ctx, t, harness.Running(ctx, t, kube.Client(), ns, "app=ws", 2), old)
 
 	scale(ctx, t, ns, 20)
 	waitRolledOut(ctx, t, ns, 20)
-	f.waitSettled(ctx, t, runningPods(t, ns, "app=ws", 20), nil)
+	f.waitSettled(ctx, t, harness.Running(ctx, t, kube.Client(), ns, "app=ws", 20), nil)
 
 	scale(ctx, t, ns, 0)
-	runningPods(t, ns, "app=ws", 0)
+	harness.Running(ctx, t, kube.Client(), ns, "app=ws", 0)
 	delays := f.finish(t)
 
 	// 2 pods from the rollout, 18 from scaling up; a count off means the

@@ -18,8 +18,7 @@ const zone = "mgmt.pix.yun.com"
 // plain Service ws; every pod answers at <pod>.mgmt.pix.yun.com and
 // <pod>.ws.mgmt.pix.yun.com with the IP the API server shows.
 func TestSeedDeployment(t *testing.T) {
-	needDig(t)
-	ns := namespace(t, "seed")
+	ns := harness.Namespace(t, kube.Client(), "seed")
 	ctx := context.Background()
 	if _, err := kube.Client().CoreV1().Services(ns).Create(ctx, harness.WSService(ns), meta.CreateOptions{}); err != nil {
 		t.Fatal(err)
@@ -27,9 +26,9 @@ func TestSeedDeployment(t *testing.T) {
 	if _, err := kube.Client().AppsV1().Deployments(ns).Create(ctx, harness.WSDeployment(ns, 2), meta.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	pods := runningPods(t, ns, "app=ws", 2)
+	pods := harness.Running(ctx, t, kube.Client(), ns, "app=ws", 2)
 
-	c := startCoreDNS(t, "Corefile")
+	c := harness.StartExample(t, "Corefile", kube.Kubeconfig())
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := c.WaitReady(wctx); err != nil {

@@ -23,14 +23,13 @@ import (
 // name asked during the outage follows; and coredns_podname_pods comes to
 // the number of pods the API server shows that podname indexes.
 func TestStartupWithoutAPIServer(t *testing.T) {
-	needDig(t)
-	ns := namespace(t, "startup")
+	ns := harness.Namespace(t, kube.Client(), "startup")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	if _, err := kube.Client().AppsV1().Deployments(ns).Create(ctx, harness.WSDeployment(ns, 2), meta.CreateOptions{}); err != nil {
 		t.Fatalf("create deployment %s/ws: %v", ns, err)
 	}
-	pods := runningPods(t, ns, "app=ws", 2)
+	pods := harness.Running(ctx, t, kube.Client(), ns, "app=ws", 2)
 	early, late := pods[0], pods[1]
 	earlyName, lateName := early.Name+"."+zone, late.Name+"."+zone
 
@@ -50,9 +49,11 @@ func TestStartupWithoutAPIServer(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	c := startCoreDNS(t, "Corefile")
+	c := harness.StartExample(t, "Corefile", kube.Kubeconfig())
 	// The port opens when the start-up wait gives up on the API server.
-	waitListening(ctx, t, c)
+	if err := c.WaitListening(ctx); err != nil {
+		t.Fatal(err)
+	}
 	for _, name := range []string{earlyName, "no-such-pod-early." + zone} {
 		if err := ask(c.Addr(), name, dns.TypeA, rcodeIs(dns.RcodeServerFailure)); err != nil {
 			t.Errorf("with the API server down: %v", err)

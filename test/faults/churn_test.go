@@ -52,12 +52,12 @@ func TestChurnAudit(t *testing.T) {
 	ns := api.namespace(t, "churn")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	servers := []*harness.CoreDNS{api.startExample(t, "labels.Corefile"), api.startExample(t, "Corefile")}
+	servers := []*harness.CoreDNS{harness.StartExample(t, "labels.Corefile", api.kubeconfig), harness.StartExample(t, "Corefile", api.kubeconfig)}
 	// The staleness grace of each server: the checker's own lag, plus the cache's TTL (the
 	// Corefile example caches podname's answers for their TTL, 5s).
 	grace := []time.Duration{3 * time.Second, 8 * time.Second}
 	for _, c := range servers {
-		waitServing(ctx, t, c)
+		harness.Serving(ctx, t, c, zone)
 	}
 	hist := recordHistory(ctx, t, api, ns)
 	cfg := rest.CopyConfig(api.config)

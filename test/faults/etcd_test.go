@@ -34,8 +34,8 @@ func TestEtcdRestart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	ips := api.staticPods(ctx, t, ns, nil, "db-0", "db-1", "db-2", "db-3", "db-4", "db-5")
-	servers := []*harness.CoreDNS{api.startExample(t, "Corefile")}
-	waitServing(ctx, t, servers[0])
+	servers := []*harness.CoreDNS{harness.StartExample(t, "Corefile", api.kubeconfig)}
+	harness.Serving(ctx, t, servers[0], zone)
 	want := fqdns(ips)
 	waitAnswers(ctx, t, servers, want)
 
@@ -121,10 +121,9 @@ func TestEtcdCompaction(t *testing.T) {
 	}
 	ips := api.staticPods(ctx, t, ns, nil, names...)
 	px := api.proxy(t)
-	text, a := example(t, "Corefile", px.Kubeconfig(t))
-	c := startCorefile(t, "Corefile through a proxy", text, a)
+	c := harness.StartExample(t, "Corefile", px.Kubeconfig(t))
 	servers := []*harness.CoreDNS{c}
-	waitServing(ctx, t, c)
+	harness.Serving(ctx, t, c, zone)
 	want := fqdns(ips)
 	waitAnswers(ctx, t, servers, want)
 	survivors := map[string]string{}

@@ -29,10 +29,9 @@ func TestIPReuse(t *testing.T) {
 		t.Fatal(err)
 	}
 	px := api.proxy(t)
-	text, a := example(t, "Corefile", px.Kubeconfig(t))
-	c := startCorefile(t, "Corefile through a proxy", text, a)
+	c := harness.StartExample(t, "Corefile", px.Kubeconfig(t))
 	servers := []*harness.CoreDNS{c}
-	waitServing(ctx, t, c)
+	harness.Serving(ctx, t, c, zone)
 	reverse, err := dns.ReverseAddr(ip)
 	if err != nil {
 		t.Fatalf("reverse name of %s: %v", ip, err)

@@ -52,14 +52,10 @@ func TestNamespaceIsolation(t *testing.T) {
 	stagingIPs := api.staticPods(ctx, t, staging, web, "app-2")
 	otherIPs := api.staticPods(ctx, t, other, web, "app-1", "app-2", "other-1")
 
-	multi := api.startExample(t, "multi-namespace.Corefile")
-	a, err := harness.LoopbackAdjust(api.kubeconfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ptr := startCorefile(t, "namespaces with a reverse zone", harness.AdjustCorefile(ptrNamespacesCorefile, a), a)
+	multi := harness.StartExample(t, "multi-namespace.Corefile", api.kubeconfig)
+	ptr := harness.Start(t, ptrNamespacesCorefile, harness.Loopback(t, api.kubeconfig))
 	for _, c := range []*harness.CoreDNS{multi, ptr} {
-		waitServing(ctx, t, c)
+		harness.Serving(ctx, t, c, zone)
 	}
 	shared, prodZone, stagingZone := zone, "prod."+zone, "staging."+zone
 	wants := []nameWant{
@@ -169,8 +165,8 @@ func TestNoTakeover(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	register := map[string]string{registerLabel: "true"}
-	c := api.startExample(t, "labels.Corefile")
-	waitServing(ctx, t, c)
+	c := harness.StartExample(t, "labels.Corefile", api.kubeconfig)
+	harness.Serving(ctx, t, c, zone)
 	servers := []*harness.CoreDNS{c}
 	ipFirst := staticIP(t)
 	older, err := api.createStaticPod(ctx, first, "dup", ipFirst, register)
@@ -193,7 +189,7 @@ func TestNoTakeover(t *testing.T) {
 		t.Fatalf("pod %s/dup created %s, not after %s/dup (%s)", second, newer.CreationTimestamp, first, older.CreationTimestamp)
 	}
 	// Both indexed: the conflict is counted.
-	waitConflicts(ctx, t, c, 1)
+	harness.Conflicts(ctx, t, c, zone, 1)
 	checkStays(t, c, name, ipFirst, "with both pods indexed")
 	if want := "several pods answer to " + name + "; " + first + "/dup wins"; !strings.Contains(c.Log(), want) {
 		t.Errorf("coredns did not log the conflict: no %q in its log", want)
@@ -202,18 +198,10 @@ func TestNoTakeover(t *testing.T) {
 	if err := api.deleteNow(ctx, second, "dup"); err != nil {
 		t.Fatal(err)
 	}
-	waitConflicts(ctx, t, c, 0)
+	harness.Conflicts(ctx, t, c, zone, 0)
 	checkStays(t, c, name, ipFirst, "after the newer pod was deleted")
 	t.Logf("no takeover: %s asked %d times with %s/dup and the newer %s/dup indexed, and %d times after the newer one went: always %s",
 		name, conflictChecks, first, second, conflictChecks, ipFirst)
-}
-
-// waitConflicts waits until coredns_podname_conflicts of the zone is n.
-func waitConflicts(ctx context.Context, t *testing.T, c *harness.CoreDNS, n float64) {
-	t.Helper()
-	if err := c.WaitMetric(ctx, "coredns_podname_conflicts", map[string]string{"zone": dns.Fqdn(zone)}, n); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // checkStays asks name conflictChecks times and wants ip every time.

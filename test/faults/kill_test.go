@@ -39,15 +39,15 @@ func TestKill9(t *testing.T) {
 	defer cancel()
 	ips := api.staticPods(ctx, t, ns, nil, "k-0", "k-1", "k-2")
 	want := fqdns(ips)
-	text, a := example(t, "Corefile", api.kubeconfig)
-	first := startCorefile(t, "Corefile, first run", text, a)
-	waitServing(ctx, t, first)
+	text, a := harness.ReadExample(t, "Corefile"), harness.Loopback(t, api.kubeconfig)
+	first := harness.Start(t, text, a)
+	harness.Serving(ctx, t, first, zone)
 	waitAnswers(ctx, t, []*harness.CoreDNS{first}, want)
 
 	kill9(t, first)
-	second := startCorefile(t, "Corefile after kill -9", text, a)
+	second := harness.Start(t, text, a)
 	restarted := time.Now()
-	waitServing(ctx, t, second)
+	harness.Serving(ctx, t, second, zone)
 	waitAnswers(ctx, t, []*harness.CoreDNS{second}, want)
 	t.Logf("kill -9: every name answers again %s after the new process started", time.Since(restarted).Round(time.Millisecond))
 
@@ -56,7 +56,7 @@ func TestKill9(t *testing.T) {
 	if err := api.extra.Stop(); err != nil {
 		t.Fatalf("stop %s: %v", api.name, err)
 	}
-	third := startCorefile(t, "Corefile started without an API server", text, a)
+	third := harness.Start(t, text, a)
 	started := time.Now()
 	live, liveIP, missing := fqdn("k-0"), ips["k-0"], fqdn("no-such-pod")
 	// The DNS listener opens once the plugins' startup waits are over.
@@ -88,7 +88,7 @@ func TestKill9(t *testing.T) {
 					dns.RcodeToString[r.Rcode], r.Answer, dns.RcodeToString[q.rcode])
 			}
 		}
-		code, err := readyStatus(ctx, third)
+		code, err := third.Ready(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,7 +11,6 @@
 package faults
 
 import (
-	"fmt"
 	"os"
 	"testing"
 
@@ -24,9 +23,5 @@ import (
 var kube *cluster.Cluster
 
 func TestMain(m *testing.M) {
-	if _, err := harness.Binary(); err != nil {
-		fmt.Fprintln(os.Stderr, "faults:", err)
-		os.Exit(1)
-	}
-	os.Exit(cluster.Main(m, "faults", &kube))
+	os.Exit(harness.Main(m, "faults", "e2e", &kube, harness.NeedCoreDNS))
 }

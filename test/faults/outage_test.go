@@ -51,11 +51,11 @@ func TestAPIServerOutage(t *testing.T) {
 		t.Fatalf("create deployment %s/ws: %v", ns, err)
 	}
 	created := time.Now()
-	pods := runningPods(ctx, t, ns, "app=ws", 10)
+	pods := harness.Running(ctx, t, kube.Client(), ns, "app=ws", 10)
 	t.Logf("deployment %s/ws: 10 pods Running %s after it was created", ns, time.Since(created).Round(time.Millisecond))
-	servers := []*harness.CoreDNS{api.startExample(t, "Corefile"), api.startExample(t, "labels.Corefile")}
+	servers := []*harness.CoreDNS{harness.StartExample(t, "Corefile", api.kubeconfig), harness.StartExample(t, "labels.Corefile", api.kubeconfig)}
 	for _, c := range servers {
-		waitServing(ctx, t, c)
+		harness.Serving(ctx, t, c, zone)
 	}
 	want := map[string]string{}
 	for _, p := range pods {

@@ -193,17 +193,6 @@ func (api *apiServer) setPodIP(ctx context.Context, ns, name, ip string) error {
 	return nil
 }
 
-// runningPods waits until ns has exactly n pods matching selector, all Running with an IP and
-// none being deleted, and returns them.
-func runningPods(ctx context.Context, t *testing.T, ns, selector string, n int) []corev1.Pod {
-	t.Helper()
-	pods, err := harness.RunningPods(ctx, kube.Client(), ns, selector, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pods
-}
-
 // indexablePods counts the pods of the whole cluster that a watch with no labels filter holds,
 // as coredns_podname_pods counts them (hostNetwork pods included; this cluster has none).
 func (api *apiServer) indexablePods(ctx context.Context) (int, error) {

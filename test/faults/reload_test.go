@@ -60,14 +60,14 @@ func TestReloads(t *testing.T) {
 		t.Fatalf("port for pprof: %v", err)
 	}
 	pprof := fmt.Sprintf("127.0.0.1:%d", ports[0])
-	base, a := example(t, "Corefile", api.kubeconfig)
+	base, a := harness.ReadExample(t, "Corefile"), harness.Loopback(t, api.kubeconfig)
 	base = replaceOnce(t, base, "\n    reload\n", fmt.Sprintf("\n    reload %s\n    pprof %s\n", reloadEvery, pprof))
 	stanza := "\n    podname mgmt.pix.yun.com in-addr.arpa ip6.arpa {\n"
 	corefile := func(i int) string {
 		return replaceOnce(t, base, stanza, fmt.Sprintf("%s        ttl %d\n", stanza, 10+i))
 	}
-	c := startCorefile(t, "Corefile reloaded", corefile(0), a)
-	waitServing(ctx, t, c)
+	c := harness.Start(t, corefile(0), a)
+	harness.Serving(ctx, t, c, zone)
 	want := fqdns(ips)
 	waitAnswers(ctx, t, []*harness.CoreDNS{c}, want)
 	conf := filepath.Join(c.Dir, "Corefile")
@@ -78,7 +78,10 @@ func TestReloads(t *testing.T) {
 
 	reload := func(i int) {
 		t.Helper()
-		text := corefile(i)
+		text, err := harness.AdjustCorefile(corefile(i), a)
+		if err != nil {
+			t.Fatal(err)
+		}
 		sha, err := configSHA(conf, text)
 		if err != nil {
 			t.Fatal(err)

@@ -2,9 +2,11 @@ package harness
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -29,9 +31,31 @@ var (
 	stanzaLine  = regexp.MustCompile(`^(\s*)(podname|kubernetes)\b(.*?)( \{)?$`)
 )
 
-// AdjustCorefile rewrites a Corefile line by line as a says. It knows the
-// shapes corefile-examples/ uses and leaves every other line alone.
-func AdjustCorefile(text string, a Adjust) string {
+// Endpoints are the addresses a Corefile adjusted by a serves on.
+func (a Adjust) Endpoints() Endpoints {
+	addr := func(port int) string {
+		if port == 0 {
+			return ""
+		}
+		return net.JoinHostPort(a.Bind, strconv.Itoa(port))
+	}
+	return Endpoints{DNSAddr: addr(a.DNSPort), ReadyAddr: addr(a.ReadyPort), MetricsAddr: addr(a.MetricsPort)}
+}
+
+// AdjustCorefile rewrites a Corefile line by line as a says. It knows the shapes
+// corefile-examples/ and deploy/ use and leaves every other line alone; a real port or path
+// left after that is an error, since the server would bind it on every address.
+func AdjustCorefile(text string, a Adjust) (string, error) {
+	out := adjustLines(text, a)
+	for _, real := range []string{":53 ", ":53\n", ":8080", ":8181", ":9153", "/etc/resolv.conf"} {
+		if strings.Contains(out, real) {
+			return "", fmt.Errorf("the Corefile keeps %q after adjusting; keep to the shapes harness.AdjustCorefile knows:\n%s", strings.TrimSpace(real), out)
+		}
+	}
+	return out, nil
+}
+
+func adjustLines(text string, a Adjust) string {
 	var out []string
 	for _, line := range strings.Split(text, "\n") {
 		switch {

@@ -15,7 +15,10 @@ func TestAdjustCorefile(t *testing.T) {
 		}
 		a := Adjust{Bind: "127.0.0.1", DNSPort: 1053, HealthPort: 1054, ReadyPort: 1055, MetricsPort: 1056,
 			Kubeconfig: "/tmp/kc", Upstream: "127.0.0.1:1057"}
-		out := AdjustCorefile(text, a)
+		out, err := AdjustCorefile(text, a)
+		if err != nil {
+			t.Fatal(err)
+		}
 		blocks, err := caddyfile.Parse(name, strings.NewReader(out), nil)
 		if err != nil {
 			t.Fatalf("%s adjusted does not parse: %v\n%s", name, err, out)

@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/podname/podname/test/cluster"
 	"github.com/podname/podname/test/harness"
 )
 
@@ -35,20 +34,11 @@ var staleNetns = regexp.MustCompile(`^` + netnsPrefix + `(\d+)-[0-9a-f]+$`)
 // runOutside checks what the scenario needs, makes the network namespace, and runs this
 // test again inside it, streaming its output; the namespace goes when the test ends.
 func runOutside(t *testing.T) {
-	if uid := os.Geteuid(); uid != 0 {
-		noRights(t, fmt.Sprintf("not root (euid %d)", uid))
-	}
-	python := needPython(t)
-	needCommand(t, "ip", "iproute2")
-	needCommand(t, "unshare", "util-linux")
-	needCommand(t, "mount", "mount")
 	// Built outside: the namespace has no route to a module proxy.
-	if _, err := harness.Binary(); err != nil {
-		t.Fatal(err)
-	}
-	if err := cluster.EnsureBinaries(); err != nil {
-		t.Fatalf("cluster binaries: %v", err)
-	}
+	harness.Require(t, "e2e", harness.NeedRoot, harness.NeedCoreDNS, harness.NeedCluster,
+		harness.NeedCommand("ip", "iproute2"), harness.NeedCommand("unshare", "util-linux"),
+		harness.NeedCommand("mount", "mount"), harness.NeedCommand("python3", "python3"))
+	python := needPython(t)
 	sweepStaleNetns(t)
 	ns := newNetns(t)
 
@@ -75,16 +65,6 @@ func runOutside(t *testing.T) {
 	}
 }
 
-// noRights skips t, loudly, outside CI; in CI (CI=true) the scenario must run, so it fails.
-func noRights(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("TestSeedScenario needs root and network namespaces, and CI=true: %s", why)
-	}
-	t.Skipf("SKIPPED, NOT RUN: TestSeedScenario needs root and network namespaces (ip netns): %s. "+
-		"Run it as root; in CI (CI=true) this is a failure", why)
-}
-
 // needPython returns the path of a Python 3 interpreter, failing t in one line if there is none.
 func needPython(t *testing.T) string {
 	t.Helper()
@@ -97,14 +77,6 @@ func needPython(t *testing.T) string {
 	return path
 }
 
-// needCommand fails t in one line if command is not on PATH.
-func needCommand(t *testing.T, command, pkg string) {
-	t.Helper()
-	if _, err := exec.LookPath(command); err != nil {
-		t.Fatalf("%s missing: install it (Debian package %s)", command, pkg)
-	}
-}
-
 // newNetns creates a network namespace with lo up and the cluster DNS address on it, and
 // deletes it, with whatever still runs inside, when t ends.
 func newNetns(t *testing.T) string {
@@ -115,7 +87,9 @@ func newNetns(t *testing.T) string {
 	}
 	ns := fmt.Sprintf("%s%d-%s", netnsPrefix, os.Getpid(), hex.EncodeToString(suffix))
 	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
-		noRights(t, fmt.Sprintf("ip netns add %s: %v: %s", ns, err, bytes.TrimSpace(out)))
+		harness.Require(t, "e2e", func() string {
+			return fmt.Sprintf("network namespaces (ip netns add %s: %v: %s)", ns, err, bytes.TrimSpace(out))
+		})
 	}
 	t.Cleanup(func() {
 		if err := deleteNetns(ns); err != nil {

@@ -65,7 +65,7 @@ func runInside(t *testing.T, ns string) {
 	start := time.Now()
 	step := func(what string) { t.Logf("%-32s %s", what, time.Since(start).Round(time.Millisecond)) }
 
-	kube := cluster.StartForTest(t, cluster.Options{PodCIDR: podCIDR})
+	kube := harness.Cluster(t, cluster.Options{PodCIDR: podCIDR})
 	step("cluster up")
 	pods := deploySeed(t, kube)
 	step("ws pods running")
@@ -208,13 +208,10 @@ func deploySeed(t *testing.T, kube *cluster.Cluster) []corev1.Pod {
 }
 
 // startCoreDNS serves corefile-examples/Corefile on dnsIP:53 with the cluster's kubeconfig and
-// a dead upstream, and returns once /ready answers.
+// a dead upstream, and returns once it serves the zone.
 func startCoreDNS(t *testing.T, kubeconfig string) *harness.CoreDNS {
 	t.Helper()
-	text, err := harness.Example("Corefile")
-	if err != nil {
-		t.Fatal(err)
-	}
+	text := harness.ReadExample(t, "Corefile")
 	// The point of the scenario: the seed's rewrite workaround is not needed.
 	if strings.Contains(text, "rewrite") {
 		t.Fatal("corefile-examples/Corefile uses rewrite; the scenario runs without the seed's workaround")
@@ -231,23 +228,10 @@ func startCoreDNS(t *testing.T, kubeconfig string) *harness.CoreDNS {
 	}
 	a := harness.Adjust{Bind: dnsIP, DNSPort: 53, HealthPort: ports[0], ReadyPort: ports[1], MetricsPort: ports[2],
 		Kubeconfig: kubeconfig, Upstream: fmt.Sprintf("127.0.0.1:%d", dead[0])}
-	c, err := harness.StartCoreDNS(t.TempDir(), harness.AdjustCorefile(text, a), a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := c.Stop(); err != nil {
-			t.Error(err)
-		}
-		if t.Failed() {
-			t.Logf("coredns log:\n%s", c.Log())
-		}
-	})
+	c := harness.Start(t, text, a)
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	if err := c.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
+	harness.Serving(ctx, t, c, zone)
 	return c
 }
 

@@ -24,14 +24,16 @@ flock 9
 tmp=""
 trap 'if [[ -n "$tmp" ]]; then rm -f "$tmp"; fi' EXIT
 
-# build MODULE PACKAGE NAME [LDFLAGS] builds PACKAGE of test/tools/MODULE into bin_dir/NAME.
+# build MODULE PACKAGE NAME ABOUT [LDFLAGS] builds PACKAGE of test/tools/MODULE into bin_dir/NAME;
+# ABOUT is how long that takes on two cores with a cold Go build cache, said before it starts.
 build() {
-	local module=$1 pkg=$2 name=$3 ldflags=${4:-}
+	local module=$1 pkg=$2 name=$3 about=$4 ldflags=${5:-}
 	local out="$bin_dir/$name"
 	if [[ -x "$out" ]]; then
 		echo "cached $out"
 		return
 	fi
+	echo "building $name from the Go module proxy (about $about on 2 cores the first time)"
 	local start=$SECONDS
 	tmp=$(mktemp "$out.tmp.XXXXXX")
 	# -mod=readonly on the command line beats a GOFLAGS=-mod=mod: go.sum must already be complete.
@@ -74,9 +76,15 @@ k8s_ldflags+=" -X k8s.io/client-go/pkg/version.gitMajor=1"
 k8s_ldflags+=" -X k8s.io/client-go/pkg/version.gitMinor=37"
 k8s_ldflags+=" -X k8s.io/client-go/pkg/version.gitTreeState=clean"
 
-build etcd go.etcd.io/etcd/server/v3 "etcd-$ETCD_VERSION"
-build kwok sigs.k8s.io/kwok/cmd/kwok "kwok-$KWOK_VERSION"
+if [[ ! -x "$bin_dir/kubectl-$KUBERNETES_VERSION" || ! -s "$bin_dir/kwok-stages-$KWOK_VERSION.yaml" ]]; then
+	echo "make tools: building the test cluster (etcd, Kubernetes, kwok) into $bin_dir;" \
+		"about 15 minutes on 2 cores the first time, then cached by version"
+fi
+build etcd go.etcd.io/etcd/server/v3 "etcd-$ETCD_VERSION" "1 minute"
+build kwok sigs.k8s.io/kwok/cmd/kwok "kwok-$KWOK_VERSION" "2 minutes"
 kwok_stages
-for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
-	build kubernetes "k8s.io/kubernetes/cmd/$cmd" "$cmd-$KUBERNETES_VERSION" "$k8s_ldflags"
+# The first Kubernetes binary compiles what the others share.
+build kubernetes k8s.io/kubernetes/cmd/kube-apiserver "kube-apiserver-$KUBERNETES_VERSION" "6 minutes" "$k8s_ldflags"
+for cmd in kube-controller-manager kube-scheduler kubectl; do
+	build kubernetes "k8s.io/kubernetes/cmd/$cmd" "$cmd-$KUBERNETES_VERSION" "2 minutes" "$k8s_ldflags"
 done

@@ -81,7 +81,7 @@ func up(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := cluster.EnsureBinaries(); err != nil {
+	if err := cluster.CheckBinaries(); err != nil {
 		return err
 	}
 	begin := time.Now()
