@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"gonum.org/v1/plot/plotter"
 )
 
 // Report is the Markdown of a run and the SVG plots it links to.
@@ -386,7 +388,7 @@ func memoryPlot(r *Report, res *Results) error {
 	series := func(name, role string, f func(MemorySample) float64, dashed bool) Series {
 		s := Series{Name: name, Dashed: dashed, Markers: true}
 		for _, size := range measuredSizes(res) {
-			s.Points = append(s.Points, [2]float64{float64(size), medianMemory(res, role, size, f) / (1 << 20)})
+			s.Points = append(s.Points, plotter.XY{X: float64(size), Y: medianMemory(res, role, size, f) / (1 << 20)})
 		}
 		return s
 	}
@@ -395,7 +397,7 @@ func memoryPlot(r *Report, res *Results) error {
 	sizes := measuredSizes(res)
 	base := Series{Name: "whoami alone, heap", Dashed: true}
 	b := medianMemory(res, RoleWhoami, 0, heap) / (1 << 20)
-	base.Points = [][2]float64{{float64(sizes[0]), b}, {float64(sizes[len(sizes)-1]), b}}
+	base.Points = plotter.XYs{{X: float64(sizes[0]), Y: b}, {X: float64(sizes[len(sizes)-1]), Y: b}}
 	c := Chart{
 		Title: "coredns memory after sync", XLabel: "pods", YLabel: "MiB", XFormat: CountLabel,
 		Series: []Series{
@@ -418,7 +420,7 @@ func syncPlot(r *Report, res *Results) error {
 	series := func(name, role string) Series {
 		s := Series{Name: name, Markers: true}
 		for _, size := range measuredSizes(res) {
-			s.Points = append(s.Points, [2]float64{float64(size), medianSync(res, role, size).Seconds()})
+			s.Points = append(s.Points, plotter.XY{X: float64(size), Y: medianSync(res, role, size).Seconds()})
 		}
 		return s
 	}
@@ -482,7 +484,7 @@ func churnSection(w *strings.Builder, r *Report, res *Results, opt ReportOptions
 		sorted := slices.Clone(xs)
 		slices.Sort(sorted)
 		for q := 0.0; q <= 100; q += 0.25 {
-			s.Points = append(s.Points, [2]float64{math.Max(percentileSorted(sorted, q)*1e3, 0.01), q})
+			s.Points = append(s.Points, plotter.XY{X: math.Max(percentileSorted(sorted, q)*1e3, 0.01), Y: q})
 		}
 		return s
 	}
@@ -551,7 +553,7 @@ func relistSection(w *strings.Builder, r *Report, res *Results, opt ReportOption
 			rl.Peak/rl.Steady, rl.Peak/rl.SteadyMax, mib(rl.SteadyRSS), mib(rl.PeakRSS), rl.Ready-rl.Stopped, resync, targetRelist)
 		s := Series{Name: label, Dashed: len(rl.Env) > 0}
 		for _, smp := range rl.Samples {
-			s.Points = append(s.Points, [2]float64{smp.T - rl.Stopped, smp.Heap / rl.Steady})
+			s.Points = append(s.Points, plotter.XY{X: smp.T - rl.Stopped, Y: smp.Heap / rl.Steady})
 		}
 		series = append(series, s)
 		if rl == relistOf(res, RolePodname) {
@@ -565,7 +567,7 @@ func relistSection(w *strings.Builder, r *Report, res *Results, opt ReportOption
 	if len(series) > 0 && len(series[0].Points) > 0 {
 		first := series[0].Points
 		series = append(series, Series{Name: fmt.Sprintf("target %.1fx", targetRelist), Dashed: true,
-			Points: [][2]float64{{first[0][0], targetRelist}, {first[len(first)-1][0], targetRelist}}})
+			Points: plotter.XYs{{X: first[0].X, Y: targetRelist}, {X: first[len(first)-1].X, Y: targetRelist}}})
 	}
 	chart := Chart{Title: "heap in use around an API server restart, relative to each plugin's steady median",
 		XLabel: "seconds since the API server was stopped", YLabel: "heap in use / steady median", Series: series, Marks: marks}
