@@ -3,9 +3,11 @@ package bench
 import (
 	"encoding/xml"
 	"io"
+	"maps"
 	"math"
 	"net/netip"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/coredns/caddy/caddyfile"
 	"github.com/coredns/coredns/plugin/file"
+	"gonum.org/v1/plot/plotter"
 )
 
 func TestPercentile(t *testing.T) {
@@ -251,35 +254,69 @@ func TestWriteQueries(t *testing.T) {
 func TestChartSVG(t *testing.T) {
 	for _, c := range []Chart{
 		{Title: "linear <&>", XLabel: "pods", YLabel: "MiB", XFormat: CountLabel, Series: []Series{
-			{Name: "a", Points: [][2]float64{{1000, 10}, {100000, 40}}, Markers: true},
-			{Name: "b", Points: [][2]float64{{1000, 12}, {100000, 80}}, Dashed: true},
+			{Name: "a", Points: plotter.XYs{{X: 1000, Y: 10}, {X: 100000, Y: 40}}, Markers: true},
+			{Name: "b", Points: plotter.XYs{{X: 1000, Y: 12}, {X: 100000, Y: 80}}, Dashed: true},
+			{Name: "empty"},
 		}, Marks: []Mark{{X: 5000, Label: "here"}}},
-		{Title: "log", XLog: true, Series: []Series{{Name: "cdf", Points: [][2]float64{{0.3, 0}, {2, 50}, {120, 100}}}}},
+		{Title: "log", XLog: true, Series: []Series{{Name: "cdf", Points: plotter.XYs{{X: 0.3, Y: 0}, {X: 2, Y: 50}, {X: 120, Y: 100}}}}},
 	} {
 		svg, err := c.SVG()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.Contains(svg, "NaN") || strings.Contains(svg, "Inf") {
-			t.Errorf("%s: SVG holds NaN or Inf", c.Title)
+		texts := svgTexts(t, c.Title, svg)
+		if !slices.Contains(texts, c.Title) {
+			t.Errorf("%s: no title in %q", c.Title, texts)
 		}
-		d := xml.NewDecoder(strings.NewReader(svg))
-		for {
-			_, err := d.Token()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatalf("%s: SVG is not well-formed XML: %v", c.Title, err)
-			}
+		if slices.Contains(texts, "empty") {
+			t.Errorf("%s: a series with no points is in the legend", c.Title)
 		}
 	}
 	if _, err := (Chart{Title: "empty"}).SVG(); err == nil {
 		t.Error("a chart with no points rendered")
 	}
-	if _, err := (Chart{Title: "bad", XLog: true, Series: []Series{{Points: [][2]float64{{0, 1}}}}}).SVG(); err == nil {
+	if _, err := (Chart{Title: "bad", XLog: true, Series: []Series{{Points: plotter.XYs{{X: 0, Y: 1}}}}}).SVG(); err == nil {
 		t.Error("x = 0 on a log axis rendered")
 	}
+	if _, err := (Chart{Title: "nan", Series: []Series{{Points: plotter.XYs{{X: 1, Y: math.NaN()}}}}}).SVG(); err == nil {
+		t.Error("a NaN rendered")
+	}
+}
+
+// svgTexts parses svg as XML, fails the test if it is not an SVG document, and returns the
+// text of its <text> elements.
+func svgTexts(t *testing.T, name, svg string) []string {
+	t.Helper()
+	d := xml.NewDecoder(strings.NewReader(svg))
+	var texts []string
+	var root string
+	inText := false
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("%s: SVG is not well-formed XML: %v", name, err)
+		}
+		switch tok := tok.(type) {
+		case xml.StartElement:
+			if root == "" {
+				root = tok.Name.Local
+			}
+			inText = tok.Name.Local == "text"
+		case xml.EndElement:
+			inText = false
+		case xml.CharData:
+			if inText {
+				texts = append(texts, string(tok))
+			}
+		}
+	}
+	if root != "svg" {
+		t.Fatalf("%s: root element %q, want svg", name, root)
+	}
+	return texts
 }
 
 func TestConfigs(t *testing.T) {
@@ -295,21 +332,68 @@ func TestConfigs(t *testing.T) {
 	}
 }
 
-// TestBuildReport renders a report of made-up results and checks it has every section and
-// judges the targets.
+// TestBuildReport renders a report of made-up results and checks it has every section,
+// table and figure, and judges the targets.
 func TestBuildReport(t *testing.T) {
-	res := fakeResults()
-	rep, err := BuildReport(res, ReportOptions{PlotDir: "docs/bench", Notes: "Hand-written."})
+	rep, err := BuildReport(fakeResults(), ReportOptions{PlotDir: "docs/bench", Notes: "Hand-written."})
 	if err != nil {
 		t.Fatal(err)
 	}
 	md := rep.Markdown
+	var headings, tables, figures []string
+	lines := strings.Split(md, "\n")
+	for i, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "#"):
+			headings = append(headings, l)
+		case strings.HasPrefix(l, "![") && strings.HasSuffix(l, ")"):
+			figures = append(figures, l)
+		case strings.HasPrefix(l, "|---") && i > 0:
+			tables = append(tables, lines[i-1])
+		}
+	}
+	if want := []string{"# Benchmarks", "## Summary", "## Machine and method", "## 1. Throughput", "## 2. Latency", "## 3. Memory",
+		"## 4. Sync", "## 5. Propagation under churn", "## 6. Relist after an API server restart", "## 7. Go benchmarks of the plugin",
+		"## CPU profile of coredns while dnsperf saturates podname", "## Corefiles", "## Notes"}; !slices.Equal(headings, want) {
+		t.Errorf("headings:\n%s\nwant:\n%s", strings.Join(headings, "\n"), strings.Join(want, "\n"))
+	}
+	wantTables := []string{"| figure | podname | baseline |", "| plugin | QPS (median) |", "| plugin | p50 |", "| pods | podname heap |",
+		"| | podname | kubernetes (pods verified) |", "| pods | podname | kubernetes (pods verified) |", "| | podname p50 |",
+		"| | podname | kubernetes |", "| plugin | steady heap (median) |", "| benchmark | ns/op |"}
+	if len(tables) != len(wantTables) {
+		t.Errorf("%d tables, want %d:\n%s", len(tables), len(wantTables), strings.Join(tables, "\n"))
+	}
+	for i, want := range wantTables {
+		if i < len(tables) && !strings.HasPrefix(tables[i], want) {
+			t.Errorf("table %d is %s, want %s...", i+1, tables[i], want)
+		}
+	}
+	wantFigures := []string{"![heap and RSS against pods](docs/bench/memory.svg)", "![sync time against pods](docs/bench/sync.svg)",
+		"![propagation delay distribution](docs/bench/propagation.svg)", "![heap during a relist](docs/bench/relist.svg)"}
+	if !slices.Equal(figures, wantFigures) {
+		t.Errorf("figures:\n%s\nwant:\n%s", strings.Join(figures, "\n"), strings.Join(wantFigures, "\n"))
+	}
+	if len(rep.Plots) != len(wantFigures) {
+		t.Errorf("%d plots, want %d", len(rep.Plots), len(wantFigures))
+	}
+	for _, f := range wantFigures {
+		if name := path.Base(strings.TrimSuffix(f, ")")); rep.Plots[name] == "" {
+			t.Errorf("no plot %s", name)
+		}
+	}
 	for _, want := range []string{
-		"## Summary", "## 1. Throughput", "## 2. Latency", "## 3. Memory", "## 4. Sync",
-		"## 5. Propagation under churn", "## 6. Relist", "## 7. Go benchmarks", "## Notes", "Hand-written.",
 		"| QPS at 10k pods, vs whoami | 45,000 | 50,000 | 0.90x | >= 0.9x | yes |",
 		"| heap per pod (least-squares slope) | 300 B |",
-		"docs/bench/memory.svg", "docs/bench/propagation.svg",
+		"| start to /ready at 100k pods | 2.10 s | 3.10 s (kubernetes) | 0.68x | <= 5 s at 100k pods | yes |",
+		"| wrong answers under churn | 0 | 1 (kubernetes) |",
+		"| peak / steady heap, API server restart at 100k pods | 1.49x (59.4 MiB / 40.0 MiB) | 1.83x (kubernetes) |",
+		"- kubernetes: 1 SERVFAIL at 10k pods",
+		"| 100k | 36.6 MiB | 93.8 MiB | 300 | 900 |",
+		"| wrong answers (must be 0) | 0 | 1 |",
+		"| podname | 40.0 MiB | 48.0 MiB | 59.4 MiB | 1.49x | 1.24x |",
+		"| podname (GOGC=50) |",
+		"| BenchmarkIndexMemory | 690000000.0 |  |  | 351 | 1 |",
+		"Churn, kubernetes pass:", "Hand-written.",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q", want)
@@ -318,47 +402,133 @@ func TestBuildReport(t *testing.T) {
 	if strings.Contains(md, "NaN") {
 		t.Errorf("report holds NaN:\n%s", md)
 	}
-	for _, name := range []string{"memory.svg", "sync.svg", "propagation.svg", "relist.svg"} {
-		if rep.Plots[name] == "" {
-			t.Errorf("no plot %s", name)
+}
+
+// TestReportPlots writes the plots of a report as the bench command does and reads them back:
+// each is an SVG document with its title, axis labels and a legend entry per line.
+func TestReportPlots(t *testing.T) {
+	rep, err := BuildReport(fakeResults(), ReportOptions{PlotDir: "docs/bench"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, svg := range rep.Plots {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(svg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, want := range map[string][]string{
+		"memory.svg": {"coredns memory after sync", "pods", "MiB", "100k", "podname, heap in use",
+			"kubernetes (pods verified), heap in use", "podname, RSS", "kubernetes, RSS", "whoami alone, heap"},
+		"sync.svg": {"process start to /ready", "pods", "seconds", "podname", "kubernetes (pods verified)"},
+		"propagation.svg": {"delay from the watch to DNS under churn (cumulative)", "milliseconds (log)", "% of changes", "0.1", "1000",
+			"podname, appear (300)", "podname, vanish (300)", "kubernetes, appear (300)", "kubernetes, vanish (300)"},
+		"relist.svg": {"heap in use around an API server restart, relative to each plugin's steady median",
+			"seconds since the API server was stopped", "heap in use / steady median", "podname", "kubernetes", "podname (GOGC=50)",
+			"target 1.5x", "API server stopped", "API server ready", "podname relisted"},
+	} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts := svgTexts(t, name, string(b))
+		for _, w := range want {
+			if !slices.Contains(texts, w) {
+				t.Errorf("%s: no text %q in %q", name, w, texts)
+			}
 		}
 	}
 }
 
+// TestBuildReportEmpty renders a run that measured nothing: every numbered section says so.
+func TestBuildReportEmpty(t *testing.T) {
+	rep, err := BuildReport(&Results{Config: FullConfig()}, ReportOptions{PlotDir: "docs/bench"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(rep.Markdown, "Not measured") + strings.Count(rep.Markdown, "Not run."); n != 7 {
+		t.Errorf("%d sections not measured, want 7:\n%s", n, rep.Markdown)
+	}
+	if len(rep.Plots) != 0 {
+		t.Errorf("plots of nothing: %v", slices.Collect(maps.Keys(rep.Plots)))
+	}
+}
+
+// fakeResults is a run with every step measured, at made-up but plausible figures: enough
+// samples for the plots to have their real shape.
 func fakeResults() *Results {
 	cfg := FullConfig()
 	cfg.Sizes = []int{1000, 10000, 100000}
-	res := &Results{Command: "make bench", Config: cfg, Elapsed: time.Minute}
-	res.Memory = append(res.Memory, MemorySample{Role: RoleWhoami, HeapInuse: 8 << 20, RSS: 40 << 20})
+	cfg.ServerCPUs, cfg.Perf.CPUs = "0", "1"
+	res := &Results{Command: "make bench", Config: cfg, Elapsed: 23 * time.Minute, LoadEnd: "1.90 1.40 0.80",
+		Machine: Machine{CPUs: 2, CPUModel: "AMD EPYC 7B13", MemTotal: "24684084 kB", Kernel: "Linux 6.1.0",
+			Go: "go1.26.8", CoreDNS: "CoreDNS-1.15.0", Dnsperf: "2.10.0", Commit: "8b133f8",
+			Date: time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC), LoadStart: "0.10 0.20 0.30", Others: []string{"go test ./..."}},
+		Creation: []Creation{{0, 1000, 2 * time.Second}, {1000, 10000, 15 * time.Second}, {10000, 100000, 150 * time.Second}},
+		Cluster:  ClusterState{Pods: 100000, EtcdDBBytes: 300 << 20, APIServerRSS: 900 << 20},
+		Problems: []string{"kubernetes: 1 SERVFAIL at 10k pods"},
+		Skipped:  []string{"150k pods left out: over the budget"},
+	}
+	res.Memory = append(res.Memory, MemorySample{Role: RoleWhoami, HeapInuse: 8 << 20, HeapInuseBeforeGC: 9 << 20, RSS: 40 << 20})
 	for _, size := range cfg.Sizes {
 		for r := range cfg.Runs {
 			res.Memory = append(res.Memory,
-				MemorySample{Role: RolePodname, Pods: size, Run: r, HeapInuse: 8<<20 + 300*float64(size), RSS: 50 << 20, Sync: time.Duration(size) * 20 * time.Microsecond},
-				MemorySample{Role: RoleKubernetes, Pods: size, Run: r, HeapInuse: 8<<20 + 900*float64(size), RSS: 60 << 20, Sync: time.Duration(size) * 30 * time.Microsecond})
+				MemorySample{Role: RolePodname, Pods: size, Run: r, HeapInuse: 8<<20 + 300*float64(size), HeapInuseBeforeGC: 9<<20 + 400*float64(size),
+					RSS: 50<<20 + 500*float64(size), Sync: time.Duration(size) * time.Duration(20+r) * time.Microsecond},
+				MemorySample{Role: RoleKubernetes, Pods: size, Run: r, HeapInuse: 8<<20 + 900*float64(size), HeapInuseBeforeGC: 9<<20 + 1200*float64(size),
+					RSS: 60<<20 + 1500*float64(size), Sync: time.Duration(size) * time.Duration(30+r) * time.Microsecond})
 		}
 	}
 	run := func(role string, q float64) PerfRun {
-		return PerfRun{Role: role, QPS: q, Sent: 100, Completed: 100, P50: 1e-4, P99: 1e-3, Max: 2e-3, ClientCPU: 0.5, ServerCPU: 1}
+		return PerfRun{Role: role, Command: "dnsperf -s 127.0.0.1 -p 1053", QPS: q, Sent: 100, Completed: 100, P50: 1e-4, P99: 1e-3, Max: 2e-3, ClientCPU: 0.5, ServerCPU: 1}
 	}
 	var sat [][]PerfRun
 	for range cfg.Runs {
 		sat = append(sat, []PerfRun{run(RolePodname, 45000), run(RoleKubernetes, 30000), run(RoleFile, 40000), run(RoleWhoami, 50000)})
 	}
-	res.Throughput = &ThroughputResult{Pods: 10000, Saturated: sat, Latency: sat, LatencyQPS: 20000, Corefile: "x {\n}\n"}
-	res.Churn = &ChurnResult{Rate: 50, Seconds: 60, Pool: 500, BackgroundPods: 100000,
-		Appear: map[string][]float64{RolePodname: {0.001, 0.002, 0.003}, RoleKubernetes: {0.01, 0.02, 0.2}},
-		Vanish: map[string][]float64{RolePodname: {0.001, 0.002}, RoleKubernetes: {0.01, 0.03}},
-		Wrong:  map[string]int{}, Failed: map[string]int{}, Timeouts: map[string]int{},
-		Created: map[string]int{RolePodname: 3000}, Deleted: map[string]int{RolePodname: 3000},
-		Elapsed:  map[string]time.Duration{RolePodname: time.Minute},
-		CPU:      map[string][]CPUUse{RolePodname: {{Name: "kube-apiserver", Cores: 0.8}}},
-		Corefile: map[string]string{RolePodname: "y {\n}\n"}}
-	res.Relist = []*RelistResult{
-		{Role: RolePodname, Pods: 100000, Steady: 40 << 20, SteadyMax: 45 << 20, Peak: 55 << 20, Stopped: 3, Ready: 6, Resynced: 8,
-			Samples: []RelistSample{{T: 0, Heap: 40 << 20}, {T: 5, Heap: 55 << 20}}},
-		{Role: RoleKubernetes, Pods: 100000, Steady: 80 << 20, SteadyMax: 85 << 20, Peak: 150 << 20, Stopped: 3, Ready: 6,
-			Samples: []RelistSample{{T: 0, Heap: 80 << 20}, {T: 5, Heap: 150 << 20}}},
+	res.Throughput = &ThroughputResult{Pods: 10000, Saturated: sat, Latency: sat, LatencyQPS: 20000, Corefile: "x {\n}\n",
+		Profile: "flat  flat%\n", ProfileCommand: "go tool pprof -top"}
+	// Delays spread evenly on a log scale between lo and hi seconds.
+	delays := func(n int, lo, hi float64) []float64 {
+		xs := make([]float64, n)
+		for i := range xs {
+			xs[i] = lo * math.Pow(hi/lo, float64(i)/float64(n-1))
+		}
+		return xs
 	}
-	res.Micro = &MicroResult{Command: "go test", Order: []string{"BenchmarkX"}, Runs: map[string]map[string][]float64{"BenchmarkX": {"ns/op": {1, 2, 3}}}}
+	res.Churn = &ChurnResult{Rate: 50, Seconds: 60, Pool: 500, BackgroundPods: 100000,
+		Appear: map[string][]float64{RolePodname: delays(300, 2e-4, 5e-3), RoleKubernetes: delays(300, 1e-2, 0.9)},
+		Vanish: map[string][]float64{RolePodname: delays(300, 1e-4, 3e-3), RoleKubernetes: delays(300, 8e-3, 0.8)},
+		Wrong:  map[string]int{RoleKubernetes: 1}, Failed: map[string]int{RoleKubernetes: 2}, Timeouts: map[string]int{},
+		Created: map[string]int{RolePodname: 3000, RoleKubernetes: 3000}, Deleted: map[string]int{RolePodname: 3000, RoleKubernetes: 3000},
+		Elapsed:  map[string]time.Duration{RolePodname: time.Minute, RoleKubernetes: 61 * time.Second},
+		CPU:      map[string][]CPUUse{RolePodname: {{Name: "kube-apiserver", Cores: 0.8}}, RoleKubernetes: {{Name: "kube-controller-manager", Cores: 0.6}}},
+		Corefile: map[string]string{RolePodname: "y {\n}\n", RoleKubernetes: "z {\n}\n"},
+		Bad:      []string{"churn-12.churn: 10.0.0.1, want 10.0.0.2"}}
+	// A sawtooth of the GC around the steady heap, higher while the API server is down and
+	// the informers relist, sampled every 100 ms from 5 s before the stop.
+	relist := func(role string, steady, bump float64, env ...string) *RelistResult {
+		r := &RelistResult{Role: role, Env: env, Pods: 100000, Steady: steady, SteadyMax: 1.2 * steady, SteadyRSS: 2 * steady,
+			Stopped: 5, Started: 8, Ready: 35}
+		if role == RolePodname {
+			r.Resynced = 38
+		}
+		for i := range 600 {
+			t := float64(i) / 10
+			h := steady * (0.85 + 0.3*math.Mod(t, 4)/4)
+			if t > r.Started && t < r.Ready+5 {
+				h *= bump
+			}
+			r.Samples = append(r.Samples, RelistSample{T: t, Heap: h})
+			r.Peak, r.PeakRSS = math.Max(r.Peak, h), math.Max(r.PeakRSS, 2*h)
+		}
+		return r
+	}
+	res.Relist = []*RelistResult{relist(RolePodname, 40<<20, 1.3), relist(RoleKubernetes, 80<<20, 1.6), relist(RolePodname, 38<<20, 1.2, "GOGC=50")}
+	res.Micro = &MicroResult{Command: "go test -bench .", Order: []string{"BenchmarkServeDNS/hit/podname", "BenchmarkIndexMemory"},
+		Runs: map[string]map[string][]float64{
+			"BenchmarkServeDNS/hit/podname": {"ns/op": {203, 207, 210}, "B/op": {64, 64, 64}, "allocs/op": {2, 2, 2}},
+			"BenchmarkIndexMemory":          {"ns/op": {6.9e8}, "bytes/pod": {351}},
+		}}
 	return res
 }

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/podname/podname/test/harness"
+	"gonum.org/v1/plot/plotter"
 )
 
 // Report is the Markdown of a run and the SVG plots it links to.
@@ -47,64 +49,81 @@ type target struct {
 	known                                    bool   // false if the figure was not measured
 }
 
+// reportWriter is a report being written. Its sections append to the Markdown and the plots
+// and keep the first error, which BuildReport returns.
+type reportWriter struct {
+	strings.Builder
+	res   *Results
+	opt   ReportOptions
+	plots map[string]string
+	err   error
+}
+
+func (w *reportWriter) p(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+
+// figure links the plot file name with alt as its text and renders c into it.
+func (w *reportWriter) figure(alt, name string, c Chart) {
+	w.p("![%s](%s)\n\n", alt, filepath.ToSlash(filepath.Join(w.opt.PlotDir, name)))
+	svg, err := c.SVG()
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	w.plots[name] = svg
+}
+
 // BuildReport renders res.
 func BuildReport(res *Results, opt ReportOptions) (*Report, error) {
-	r := &Report{Plots: map[string]string{}}
-	var w strings.Builder
-	p := func(format string, args ...any) { fmt.Fprintf(&w, format, args...) }
+	w := &reportWriter{res: res, opt: opt, plots: map[string]string{}}
+	w.summary()
+	w.machine()
+	w.throughput()
+	w.memory()
+	w.churn()
+	w.relist()
+	w.micro()
+	w.profile()
+	w.corefiles()
+	if opt.Notes != "" {
+		w.p("## Notes\n\n%s\n", strings.TrimSpace(opt.Notes))
+	}
+	if w.err != nil {
+		return nil, w.err
+	}
+	return &Report{Markdown: w.String(), Plots: w.plots}, nil
+}
 
-	p("# Benchmarks\n\n")
-	p("podname beside CoreDNS's own plugins, all in the same `bin/coredns` on the same machine. ")
-	p("Written by `%s` (package `test/bench`) on %s; do not edit by hand: run it again.\n\n", res.Command, res.Machine.Date.Format("2006-01-02 15:04 MST"))
-	p("Every figure is the median of %d runs unless it says otherwise; ratios are taken within a run, then their median.\n\n", res.Config.Runs)
+func (w *reportWriter) summary() {
+	res := w.res
+	w.p("# Benchmarks\n\n")
+	w.p("podname beside CoreDNS's own plugins, all in the same `bin/coredns` on the same machine. ")
+	w.p("Written by `%s` (package `test/bench`) on %s; do not edit by hand: run it again.\n\n", res.Command, res.Machine.Date.Format("2006-01-02 15:04 MST"))
+	w.p("Every figure is the median of %d runs unless it says otherwise; ratios are taken within a run, then their median.\n\n", res.Config.Runs)
 
-	p("## Summary\n\n")
-	p("| figure | podname | baseline | ratio | target | met |\n|---|---|---|---|---|---|\n")
-	for _, t := range summary(res) {
+	w.p("## Summary\n\n")
+	w.p("| figure | podname | baseline | ratio | target | met |\n|---|---|---|---|---|---|\n")
+	for _, t := range targets(res) {
 		if !t.known {
-			p("| %s | not measured | | | %s | |\n", t.figure, t.target)
+			w.p("| %s | not measured | | | %s | |\n", t.figure, t.target)
 			continue
 		}
 		met := "yes"
 		if !t.met {
 			met = "**no**: " + t.miss
 		}
-		p("| %s | %s | %s | %s | %s | %s |\n", t.figure, t.podname, t.baseline, t.ratio, t.target, met)
+		w.p("| %s | %s | %s | %s | %s | %s |\n", t.figure, t.podname, t.baseline, t.ratio, t.target, met)
 	}
-	p("\n")
+	w.p("\n")
 	if len(res.Problems) > 0 {
-		p("**Wrong or failed answers:**\n\n")
+		w.p("**Wrong or failed answers:**\n\n")
 		for _, pr := range res.Problems {
-			p("- %s\n", pr)
+			w.p("- %s\n", pr)
 		}
-		p("\n")
+		w.p("\n")
 	}
-
-	machineSection(&w, res)
-	throughputSections(&w, res)
-	if err := memorySections(&w, r, res, opt); err != nil {
-		return nil, err
-	}
-	if err := churnSection(&w, r, res, opt); err != nil {
-		return nil, err
-	}
-	if err := relistSection(&w, r, res, opt); err != nil {
-		return nil, err
-	}
-	microSection(&w, res)
-	profileSection(&w, res)
-	if err := corefileSection(&w, res); err != nil {
-		return nil, err
-	}
-	if opt.Notes != "" {
-		p("## Notes\n\n%s\n", strings.TrimSpace(opt.Notes))
-	}
-	r.Markdown = w.String()
-	return r, nil
 }
 
-// summary is the figures with a target.
-func summary(res *Results) []target {
+// targets are the figures with a target.
+func targets(res *Results) []target {
 	var out []target
 	if t := res.Throughput; t != nil {
 		pod := Median(t.saturatedQPS(RolePodname))
@@ -112,17 +131,16 @@ func summary(res *Results) []target {
 			role string
 			goal float64
 		}{{RoleWhoami, targetVsWhoami}, {RoleFile, targetVsFile}, {RoleKubernetes, targetVsKubernetes}} {
-			ratio := Median(ratios(t.Saturated, RolePodname, c.role, func(p PerfRun) float64 { return p.QPS }))
+			ratio := Median(ratios(t.Saturated, RolePodname, c.role, perfQPS))
 			out = append(out, target{
-				figure: fmt.Sprintf("QPS at %s pods, vs %s", CountLabel(float64(t.Pods)), c.role), known: true,
+				figure: fmt.Sprintf("QPS at %s pods, vs %s", count(t.Pods), c.role), known: true,
 				podname: qps(pod), baseline: qps(Median(t.saturatedQPS(c.role))),
-				ratio: fmt.Sprintf("%.2fx", ratio), target: fmt.Sprintf(">= %.1fx", c.goal),
+				ratio: times(ratio, 1), target: fmt.Sprintf(">= %.1fx", c.goal),
 				met: ratio >= c.goal, miss: fmt.Sprintf("%.1f%% short", (c.goal-ratio)/c.goal*100),
 			})
 		}
 	}
-	pod, kube, _, err := memoryFits(res)
-	if err == nil {
+	if pod, kube, _, err := memoryFits(res); err == nil {
 		out = append(out, target{
 			figure: "heap per pod (least-squares slope)", known: true,
 			podname: fmt.Sprintf("%.0f B", pod.Slope), baseline: fmt.Sprintf("%.0f B (kubernetes, pods verified)", kube.Slope),
@@ -132,16 +150,15 @@ func summary(res *Results) []target {
 	} else {
 		out = append(out, target{figure: "heap per pod", target: fmt.Sprintf("<= %d B", targetBytesPerPod)})
 	}
-	syncAt := largestAtMost(res, targetSyncPods)
-	if syncAt > 0 {
+	if syncAt := largestAtMost(res, targetSyncPods); syncAt > 0 {
 		ps, ks := medianSync(res, RolePodname, syncAt), medianSync(res, RoleKubernetes, syncAt)
 		t := target{
-			figure: fmt.Sprintf("start to /ready at %s pods", CountLabel(float64(syncAt))), known: true,
+			figure: fmt.Sprintf("start to /ready at %s pods", count(syncAt)), known: true,
 			podname: seconds(ps), baseline: seconds(ks) + " (kubernetes)", ratio: times(ps.Seconds(), ks.Seconds()),
 			target: "<= 5 s at 100k pods", met: ps <= targetSync, miss: fmt.Sprintf("%s over", seconds(ps-targetSync)),
 		}
 		if syncAt != targetSyncPods {
-			t.target += fmt.Sprintf(" (measured at %s only)", CountLabel(float64(syncAt)))
+			t.target += fmt.Sprintf(" (measured at %s only)", count(syncAt))
 		}
 		out = append(out, t)
 	} else {
@@ -164,7 +181,7 @@ func summary(res *Results) []target {
 		out = append(out, target{
 			figure: "wrong answers under churn", known: true,
 			podname: fmt.Sprint(wrong), baseline: fmt.Sprintf("%d (kubernetes)", c.Wrong[RoleKubernetes]),
-			ratio: "", target: "0", met: wrong == 0, miss: fmt.Sprintf("%d wrong", wrong),
+			target: "0", met: wrong == 0, miss: fmt.Sprintf("%d wrong", wrong),
 		})
 	} else {
 		out = append(out, target{figure: "propagation under churn", target: "p99 <= 100 ms, 0 wrong"})
@@ -173,11 +190,11 @@ func summary(res *Results) []target {
 		ratio := pr.Peak / pr.Steady
 		base := "not measured"
 		if kr != nil {
-			base = fmt.Sprintf("%.2fx (kubernetes)", kr.Peak/kr.Steady)
+			base = times(kr.Peak, kr.Steady) + " (kubernetes)"
 		}
 		out = append(out, target{
-			figure: fmt.Sprintf("peak / steady heap, API server restart at %s pods", CountLabel(float64(pr.Pods))), known: true,
-			podname: fmt.Sprintf("%.2fx (%s / %s)", ratio, mib(pr.Peak), mib(pr.Steady)), baseline: base,
+			figure: fmt.Sprintf("peak / steady heap, API server restart at %s pods", count(pr.Pods)), known: true,
+			podname: fmt.Sprintf("%s (%s / %s)", times(ratio, 1), mib(pr.Peak), mib(pr.Steady)), baseline: base,
 			target: fmt.Sprintf("<= %.1fx", targetRelist), met: ratio <= targetRelist,
 			miss: fmt.Sprintf("%.2fx over", ratio-targetRelist),
 		})
@@ -187,123 +204,224 @@ func summary(res *Results) []target {
 	return out
 }
 
-func machineSection(w *strings.Builder, res *Results) {
-	m := res.Machine
-	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
-	p("## Machine and method\n\n")
-	p("- Command: `%s`, %s in all (%s).\n", res.Command, res.Elapsed.Round(time.Second), m.Date.Format(time.RFC3339))
-	p("- Machine: %d CPUs (`nproc`), `%s` (`/proc/cpuinfo`), %s of memory, %s.\n", m.CPUs, m.CPUModel, memTotal(m.MemTotal), m.Kernel)
-	p("- Software: %s, %s, dnsperf %s, commit %s.\n", m.CoreDNS, m.Go, m.Dnsperf, m.Commit)
-	p("- Load average at start %s, at end %s.", m.LoadStart, res.LoadEnd)
+func (w *reportWriter) machine() {
+	res, m := w.res, w.res.Machine
+	w.p("## Machine and method\n\n")
+	w.p("- Command: `%s`, %s in all (%s).\n", res.Command, res.Elapsed.Round(time.Second), m.Date.Format(time.RFC3339))
+	w.p("- Machine: %d CPUs (`nproc`), `%s` (`/proc/cpuinfo`), %s of memory, %s.\n", m.CPUs, m.CPUModel, memTotal(m.MemTotal), m.Kernel)
+	w.p("- Software: %s, %s, dnsperf %s, commit %s.\n", m.CoreDNS, m.Go, m.Dnsperf, m.Commit)
+	w.p("- Load average at start %s, at end %s.", m.LoadStart, res.LoadEnd)
 	if len(m.Others) > 0 {
-		p(" Other work running at start (shares the CPUs; figures are noisier): %d processes, e.g. `%s`.", len(m.Others), m.Others[0])
+		w.p(" Other work running at start (shares the CPUs; figures are noisier): %d processes, e.g. `%s`.", len(m.Others), m.Others[0])
 	} else {
-		p(" No other cluster or `go test` was running at start.")
+		w.p(" No other cluster or `go test` was running at start.")
 	}
-	p("\n")
-	p("- Cluster: package `test/cluster` on 127.0.0.1 (etcd with `--unsafe-no-fsync`, kube-apiserver, controller manager, scheduler, kwok), default flags. ")
-	p("Pods are created straight through the API, not by kwok: %d concurrent clients (client QPS 5000, burst 10000, protobuf), each pod a create then an UpdateStatus (Running, Ready, an IP chosen by the bench), ", res.Config.Workers)
-	p("bound by `spec.nodeName`, round robin, to %d Nodes kwok does not manage whose heartbeats the bench writes every %s (on one Node, the scheduler's cache spends more CPU per pod event than the API server). ", benchNodes, heartbeatEvery)
-	p("Pod spec: one container with ports, env, resources and a probe, labels `app`, `pod-template-hash`; names like `%s`.\n", PodName(4242))
+	w.p("\n")
+	w.p("- Cluster: package `test/cluster` on 127.0.0.1 (etcd with `--unsafe-no-fsync`, kube-apiserver, controller manager, scheduler, kwok), default flags. ")
+	w.p("Pods are created straight through the API, not by kwok: %d concurrent clients (client QPS 5000, burst 10000, protobuf), each pod a create then an UpdateStatus (Running, Ready, an IP chosen by the bench), ", res.Config.Workers)
+	w.p("bound by `spec.nodeName`, round robin, to %d Nodes kwok does not manage whose heartbeats the bench writes every %s (on one Node, the scheduler's cache spends more CPU per pod event than the API server). ", benchNodes, heartbeatEvery)
+	w.p("Pod spec: one container with ports, env, resources and a probe, labels `app`, `pod-template-hash`; names like `%s`.\n", PodName(4242))
 	if len(res.Creation) > 0 {
 		var steps []string
 		for _, c := range res.Creation {
-			steps = append(steps, fmt.Sprintf("%s to %s in %s (%.0f/s)", CountLabel(float64(c.From)), CountLabel(float64(c.To)),
+			steps = append(steps, fmt.Sprintf("%s to %s in %s (%.0f/s)", count(c.From), count(c.To),
 				seconds(c.Elapsed), float64(c.To-c.From)/c.Elapsed.Seconds()))
 		}
-		p("- Pods created: %s.\n", strings.Join(steps, "; "))
+		w.p("- Pods created: %s.\n", strings.Join(steps, "; "))
 	}
 	for _, sk := range res.Skipped {
-		p("- %s.\n", sk)
+		w.p("- %s.\n", sk)
 	}
 	if st := res.Cluster; st.Pods > 0 {
-		p("- At %s pods: etcd database %s, kube-apiserver RSS %s.\n", CountLabel(float64(st.Pods)), mib(st.EtcdDBBytes), mib(st.APIServerRSS))
+		w.p("- At %s pods: etcd database %s, kube-apiserver RSS %s.\n", count(st.Pods), mib(st.EtcdDBBytes), mib(st.APIServerRSS))
 	}
-	p("\n")
+	w.p("\n")
 }
 
-func throughputSections(w *strings.Builder, res *Results) {
-	t := res.Throughput
-	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+func (w *reportWriter) throughput() {
+	res, t := w.res, w.res.Throughput
 	if t == nil {
-		p("## 1. Throughput\n\nNot measured.\n\n## 2. Latency\n\nNot measured.\n\n")
+		w.p("## 1. Throughput\n\nNot measured.\n\n## 2. Latency\n\nNot measured.\n\n")
 		return
 	}
-	p("## 1. Throughput\n\n")
-	p("One coredns process with four server blocks on their own loopback ports (one process, so every plugin gets the same runtime and CPUs; the Corefile is at the end): ")
-	p("podname answering `<pod>.%s`; the *kubernetes* plugin with `endpoint_pod_names` answering `<pod>.<service>.<namespace>.svc.cluster.local` ", Zone)
-	p("through %d headless Services of %d pods each, EndpointSlices made by the controller manager (every pod Ready, every endpoint checked in the slices); ", t.Pods/podsPerApp, podsPerApp)
-	p("the *file* plugin with a zone file of the same %d A records; and *whoami*, the server's ceiling. ", t.Pods)
-	p("Before dnsperf every one of the %d names was asked of each block and answered with the pod's IP. ", t.Pods)
-	p("dnsperf asks each block in turn (the order rotates between runs) for all %d names, shuffled, as fast as it answers. ", t.Pods)
+	w.p("## 1. Throughput\n\n")
+	w.p("One coredns process with four server blocks on their own loopback ports (one process, so every plugin gets the same runtime and CPUs; the Corefile is at the end): ")
+	w.p("podname answering `<pod>.%s`; the *kubernetes* plugin with `endpoint_pod_names` answering `<pod>.<service>.<namespace>.svc.cluster.local` ", Zone)
+	w.p("through %d headless Services of %d pods each, EndpointSlices made by the controller manager (every pod Ready, every endpoint checked in the slices); ", t.Pods/podsPerApp, podsPerApp)
+	w.p("the *file* plugin with a zone file of the same %d A records; and *whoami*, the server's ceiling. ", t.Pods)
+	w.p("Before dnsperf every one of the %d names was asked of each block and answered with the pod's IP. ", t.Pods)
+	w.p("dnsperf asks each block in turn (the order rotates between runs) for all %d names, shuffled, as fast as it answers. ", t.Pods)
 	if res.Config.ServerCPUs != "" {
-		p("coredns runs on CPU %s alone (`taskset`, so GOMAXPROCS is 1) and dnsperf on CPU %s: otherwise the two share both cores and every ratio drifts towards 1 by the client's share. ", res.Config.ServerCPUs, res.Config.Perf.CPUs)
-		p("The CPU columns show which side set the pace: coredns near 1.00 core means the server did. ")
+		w.p("coredns runs on CPU %s alone (`taskset`, so GOMAXPROCS is 1) and dnsperf on CPU %s: otherwise the two share both cores and every ratio drifts towards 1 by the client's share. ", res.Config.ServerCPUs, res.Config.Perf.CPUs)
+		w.p("The CPU columns show which side set the pace: coredns near 1.00 core means the server did. ")
 	}
-	p("coredns CPU per query (its CPU time over the run / queries answered) does not depend on how much CPU other processes left it, so it compares the plugins even on a busy machine.")
-	p("\n\n| plugin | QPS (median) | QPS per run | lost (median) | CPU coredns / dnsperf (cores) | coredns CPU per query | podname / plugin, QPS (median of per-run ratios) | plugin / podname, CPU per query |\n|---|---|---|---|---|---|---|---|\n")
+	w.p("coredns CPU per query (its CPU time over the run / queries answered) does not depend on how much CPU other processes left it, so it compares the plugins even on a busy machine.")
+	w.p("\n\n| plugin | QPS (median) | QPS per run | lost (median) | CPU coredns / dnsperf (cores) | coredns CPU per query | podname / plugin, QPS (median of per-run ratios) | plugin / podname, CPU per query |\n|---|---|---|---|---|---|---|---|\n")
+	perQuery := func(p PerfRun) float64 { return p.ServerCPU / p.QPS }
 	for _, role := range throughputRoles {
 		var per []string
 		for _, q := range t.saturatedQPS(role) {
 			per = append(per, qps(q))
 		}
-		lost := Median(perfField(t.Saturated, role, func(p PerfRun) float64 { return float64(p.Lost) }))
-		ratio := Median(ratios(t.Saturated, RolePodname, role, func(p PerfRun) float64 { return p.QPS }))
-		server := Median(perfField(t.Saturated, role, func(p PerfRun) float64 { return p.ServerCPU }))
-		client := Median(perfField(t.Saturated, role, func(p PerfRun) float64 { return p.ClientCPU }))
-		perQuery := func(p PerfRun) float64 { return p.ServerCPU / p.QPS }
-		cost := Median(perfField(t.Saturated, role, perQuery))
-		costRatio := Median(ratios(t.Saturated, role, RolePodname, perQuery))
-		p("| %s | %s | %s | %.0f | %.2f / %.2f | %.1f µs | %.2fx | %.2fx |\n", role, qps(Median(t.saturatedQPS(role))), strings.Join(per, ", "), lost,
-			server, client, cost*1e6, ratio, costRatio)
+		med := func(f func(PerfRun) float64) float64 { return Median(perfField(t.Saturated, role, f)) }
+		w.p("| %s | %s | %s | %.0f | %.2f / %.2f | %.1f µs | %.2fx | %.2fx |\n", role, qps(Median(t.saturatedQPS(role))), strings.Join(per, ", "),
+			med(perfLost), med(func(p PerfRun) float64 { return p.ServerCPU }), med(func(p PerfRun) float64 { return p.ClientCPU }),
+			med(perQuery)*1e6, Median(ratios(t.Saturated, RolePodname, role, perfQPS)), Median(ratios(t.Saturated, role, RolePodname, perQuery)))
 	}
-	p("\nCommand (podname's block; the others differ in port and, for kubernetes, in the query file):\n\n```\n%s\n```\n\n", t.Saturated[0][0].Command)
+	w.p("\nCommand (podname's block; the others differ in port and, for kubernetes, in the query file):\n\n```\n%s\n```\n\n", t.Saturated[0][0].Command)
 
-	p("## 2. Latency\n\n")
-	p("The same four blocks at a fixed %d queries per second", t.LatencyQPS)
+	w.p("## 2. Latency\n\n")
+	w.p("The same four blocks at a fixed %d queries per second", t.LatencyQPS)
 	if t.LatencyQPS < res.Config.LatencyQPS {
-		p(" (half the slowest block's saturated rate, below the %d asked for)", res.Config.LatencyQPS)
+		w.p(" (half the slowest block's saturated rate, below the %d asked for)", res.Config.LatencyQPS)
 	}
-	p(", latency of every answer from dnsperf `-v` (dnsperf 2.10 has no histogram option); lost = sent - completed.\n\n")
-	p("| plugin | p50 | p99 | max | lost of sent | podname p99 / plugin p99 |\n|---|---|---|---|---|---|\n")
+	w.p(", latency of every answer from dnsperf `-v` (dnsperf 2.10 has no histogram option); lost = sent - completed.\n\n")
+	w.p("| plugin | p50 | p99 | max | lost of sent | podname p99 / plugin p99 |\n|---|---|---|---|---|---|\n")
+	p99 := func(p PerfRun) float64 { return p.P99 }
 	for _, role := range throughputRoles {
-		p50 := Median(perfField(t.Latency, role, func(p PerfRun) float64 { return p.P50 }))
-		p99 := Median(perfField(t.Latency, role, func(p PerfRun) float64 { return p.P99 }))
-		mx := Median(perfField(t.Latency, role, func(p PerfRun) float64 { return p.Max }))
-		lost := Median(perfField(t.Latency, role, func(p PerfRun) float64 { return float64(p.Lost) }))
-		sent := Median(perfField(t.Latency, role, func(p PerfRun) float64 { return float64(p.Sent) }))
-		ratio := Median(ratios(t.Latency, RolePodname, role, func(p PerfRun) float64 { return p.P99 }))
-		p("| %s | %s | %s | %s | %.0f of %.0f (%.3f%%) | %.2fx |\n", role, millis(p50), millis(p99), millis(mx), lost, sent, 100*lost/sent, ratio)
+		med := func(f func(PerfRun) float64) float64 { return Median(perfField(t.Latency, role, f)) }
+		lost, sent := med(perfLost), med(func(p PerfRun) float64 { return float64(p.Sent) })
+		w.p("| %s | %s | %s | %s | %.0f of %.0f (%.3f%%) | %.2fx |\n", role, millis(med(func(p PerfRun) float64 { return p.P50 })), millis(med(p99)),
+			millis(med(func(p PerfRun) float64 { return p.Max })), lost, sent, 100*lost/sent, Median(ratios(t.Latency, RolePodname, role, p99)))
 	}
-	p("\nCommand:\n\n```\n%s\n```\n\n", t.Latency[0][0].Command)
+	w.p("\nCommand:\n\n```\n%s\n```\n\n", t.Latency[0][0].Command)
+}
+
+func perfQPS(p PerfRun) float64  { return p.QPS }
+func perfLost(p PerfRun) float64 { return float64(p.Lost) }
+
+// The figures of a MemorySample that the report shows; sync in nanoseconds.
+func heapOf(s MemorySample) float64         { return s.HeapInuse }
+func heapBeforeGCOf(s MemorySample) float64 { return s.HeapInuseBeforeGC }
+func rssOf(s MemorySample) float64          { return s.RSS }
+func syncOf(s MemorySample) float64         { return float64(s.Sync) }
+
+func (w *reportWriter) memory() {
+	res := w.res
+	w.p("## 3. Memory\n\n")
+	pod, kube, baseline, err := memoryFits(res)
+	if err != nil {
+		w.p("Not measured (%v).\n\n## 4. Sync\n\nNot measured.\n\n", err)
+		return
+	}
+	w.p("A coredns serving one plugin alone (podname; or the *kubernetes* plugin with `pods verified`, so it watches pods too; or *whoami*, watching nothing, for the baseline), ")
+	w.p("one process at a time, started after the pods exist. Once `/ready` answers (and, for podname, `coredns_podname_pods` equals the pod count) the bench reads ")
+	w.p("`go_memstats_heap_inuse_bytes` from `/metrics`, forces a GC through the *pprof* plugin (`/debug/pprof/heap?gc=1`), reads it again (the figure below: live data, not wherever the GC cycle was), and reads `VmRSS` from `/proc/PID/status`. ")
+	w.p("Bytes per pod is the least-squares slope over the sizes; B/pod at a size is (heap - whoami's heap) / pods.\n\n")
+	w.p("| pods | podname heap | kubernetes heap | podname B/pod | kubernetes B/pod | podname RSS | kubernetes RSS | podname heap before GC | kubernetes heap before GC |\n|---|---|---|---|---|---|---|---|---|\n")
+	w.p("| 0 (whoami) | %s | | | | %s | | %s | |\n", mib(baseline), mib(medianMemory(res, RoleWhoami, 0, rssOf)), mib(medianMemory(res, RoleWhoami, 0, heapBeforeGCOf)))
+	sizes := measuredSizes(res)
+	for _, size := range sizes {
+		both := func(f func(MemorySample) float64) (float64, float64) {
+			return medianMemory(res, RolePodname, size, f), medianMemory(res, RoleKubernetes, size, f)
+		}
+		ph, kh := both(heapOf)
+		pr, kr := both(rssOf)
+		pb, kb := both(heapBeforeGCOf)
+		w.p("| %s | %s | %s | %.0f | %.0f | %s | %s | %s | %s |\n", count(size), mib(ph), mib(kh),
+			(ph-baseline)/float64(size), (kh-baseline)/float64(size), mib(pr), mib(kr), mib(pb), mib(kb))
+	}
+	w.p("\n| | podname | kubernetes (pods verified) | podname / kubernetes | target |\n|---|---|---|---|---|\n")
+	w.p("| heap, bytes per pod (slope) | %.0f | %.0f | %s | <= %d |\n", pod.Slope, kube.Slope, times(pod.Slope, kube.Slope), targetBytesPerPod)
+	w.p("| heap intercept (whoami alone: %s) | %s | %s | | |\n", mib(baseline), mib(pod.Intercept), mib(kube.Intercept))
+	w.p("| heap fit R² | %.4f | %.4f | | |\n", pod.R2, kube.R2)
+	podRSS, errP := fitOver(res, RolePodname, rssOf)
+	kubeRSS, errK := fitOver(res, RoleKubernetes, rssOf)
+	if errP == nil && errK == nil {
+		w.p("| RSS, bytes per pod (slope) | %.0f | %.0f | %s | |\n", podRSS.Slope, kubeRSS.Slope, times(podRSS.Slope, kubeRSS.Slope))
+	}
+	w.p("\n")
+	mibs := func(name, role string, f func(MemorySample) float64, dashed bool) Series {
+		return Series{Name: name, Points: bySize(res, role, f, 1<<20), Dashed: dashed, Markers: true}
+	}
+	w.figure("heap and RSS against pods", "memory.svg", Chart{
+		Title: "coredns memory after sync", XLabel: "pods", YLabel: "MiB", XFormat: CountLabel,
+		Series: []Series{
+			mibs("podname, heap in use", RolePodname, heapOf, false),
+			mibs("kubernetes (pods verified), heap in use", RoleKubernetes, heapOf, false),
+			mibs("podname, RSS", RolePodname, rssOf, true),
+			mibs("kubernetes, RSS", RoleKubernetes, rssOf, true),
+			{Name: "whoami alone, heap", Dashed: true, Points: level(baseline/(1<<20), float64(sizes[0]), float64(sizes[len(sizes)-1]))},
+		},
+	})
+
+	w.p("## 4. Sync\n\n")
+	w.p("From the process's start to `/ready` answering 200 (polled every %s), same processes as section 3.\n\n", harness.ReadyPoll)
+	w.p("| pods | podname | kubernetes (pods verified) | podname / kubernetes | podname per run |\n|---|---|---|---|---|\n")
+	for _, size := range sizes {
+		ps, ks := medianSync(res, RolePodname, size), medianSync(res, RoleKubernetes, size)
+		var runs []string
+		for _, d := range memoryValues(res, RolePodname, size, syncOf) {
+			runs = append(runs, seconds(time.Duration(d)))
+		}
+		w.p("| %s | %s | %s | %s | %s |\n", count(size), seconds(ps), seconds(ks), times(ps.Seconds(), ks.Seconds()), strings.Join(runs, ", "))
+	}
+	w.p("\nTarget: 100k pods in <= 5 s.\n\n")
+	secs := func(name, role string) Series {
+		return Series{Name: name, Points: bySize(res, role, syncOf, float64(time.Second)), Markers: true}
+	}
+	w.figure("sync time against pods", "sync.svg", Chart{Title: "process start to /ready", XLabel: "pods", YLabel: "seconds", XFormat: CountLabel,
+		Series: []Series{secs("podname", RolePodname), secs("kubernetes (pods verified)", RoleKubernetes)}})
 }
 
 // memoryFits are the least-squares lines of heap against pods for podname and the kubernetes
 // plugin, and the whoami baseline's heap.
 func memoryFits(res *Results) (pod, kube Fit, baseline float64, err error) {
-	heap := func(s MemorySample) float64 { return s.HeapInuse }
-	if pod, err = fitOver(res, RolePodname, heap); err != nil {
+	if pod, err = fitOver(res, RolePodname, heapOf); err != nil {
 		return
 	}
-	if kube, err = fitOver(res, RoleKubernetes, heap); err != nil {
+	if kube, err = fitOver(res, RoleKubernetes, heapOf); err != nil {
 		return
 	}
-	baseline = medianMemory(res, RoleWhoami, 0, heap)
-	return
+	return pod, kube, medianMemory(res, RoleWhoami, 0, heapOf), nil
 }
 
-func medianMemory(res *Results, role string, pods int, f func(MemorySample) float64) float64 {
+// fitOver is the least-squares line of f against pods over role's measured sizes.
+func fitOver(res *Results, role string, f func(MemorySample) float64) (Fit, error) {
+	var xs, ys []float64
+	for _, pt := range bySize(res, role, f, 1) {
+		xs, ys = append(xs, pt.X), append(ys, pt.Y)
+	}
+	return LeastSquares(xs, ys)
+}
+
+// bySize is the median of f over role's runs at each measured size, divided by unit; sizes
+// role was not measured at are left out.
+func bySize(res *Results, role string, f func(MemorySample) float64, unit float64) plotter.XYs {
+	var out plotter.XYs
+	for _, size := range measuredSizes(res) {
+		if v := medianMemory(res, role, size, f); !math.IsNaN(v) {
+			out = append(out, plotter.XY{X: float64(size), Y: v / unit})
+		}
+	}
+	return out
+}
+
+// memoryValues is f of role's samples at pods pods, one per run.
+func memoryValues(res *Results, role string, pods int, f func(MemorySample) float64) []float64 {
 	var xs []float64
 	for _, s := range res.Memory {
 		if s.Role == role && s.Pods == pods {
 			xs = append(xs, f(s))
 		}
 	}
-	return Median(xs)
+	return xs
+}
+
+func medianMemory(res *Results, role string, pods int, f func(MemorySample) float64) float64 {
+	return Median(memoryValues(res, role, pods, f))
 }
 
 func medianSync(res *Results, role string, pods int) time.Duration {
-	return time.Duration(medianMemory(res, role, pods, func(s MemorySample) float64 { return float64(s.Sync) }))
+	return time.Duration(medianMemory(res, role, pods, syncOf))
+}
+
+// measuredSizes are the sizes of Config.Sizes that podname was measured at (the budget may
+// have left some out).
+func measuredSizes(res *Results) []int {
+	return slices.DeleteFunc(slices.Clone(res.Config.Sizes), func(size int) bool {
+		return len(memoryValues(res, RolePodname, size, heapOf)) == 0
+	})
 }
 
 // largestAtMost is the largest measured size not above n, 0 if none.
@@ -317,196 +435,74 @@ func largestAtMost(res *Results, n int) int {
 	return best
 }
 
-func memorySections(w *strings.Builder, r *Report, res *Results, opt ReportOptions) error {
-	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
-	p("## 3. Memory\n\n")
-	pod, kube, baseline, err := memoryFits(res)
-	if err != nil {
-		p("Not measured (%v).\n\n## 4. Sync\n\nNot measured.\n\n", err)
+// level is a horizontal line at y from x0 to x1, none if y is not a number.
+func level(y, x0, x1 float64) plotter.XYs {
+	if math.IsNaN(y) {
 		return nil
 	}
-	p("A coredns serving one plugin alone (podname; or the *kubernetes* plugin with `pods verified`, so it watches pods too; or *whoami*, watching nothing, for the baseline), ")
-	p("one process at a time, started after the pods exist. Once `/ready` answers (and, for podname, `coredns_podname_pods` equals the pod count) the bench reads ")
-	p("`go_memstats_heap_inuse_bytes` from `/metrics`, forces a GC through the *pprof* plugin (`/debug/pprof/heap?gc=1`), reads it again (the figure below: live data, not wherever the GC cycle was), and reads `VmRSS` from `/proc/PID/status`. ")
-	p("Bytes per pod is the least-squares slope over the sizes; B/pod at a size is (heap - whoami's heap) / pods.\n\n")
-	p("| pods | podname heap | kubernetes heap | podname B/pod | kubernetes B/pod | podname RSS | kubernetes RSS | podname heap before GC | kubernetes heap before GC |\n|---|---|---|---|---|---|---|---|---|\n")
-	heap := func(s MemorySample) float64 { return s.HeapInuse }
-	rss := func(s MemorySample) float64 { return s.RSS }
-	pre := func(s MemorySample) float64 { return s.HeapInuseBeforeGC }
-	baseRSS := medianMemory(res, RoleWhoami, 0, rss)
-	p("| 0 (whoami) | %s | | | | %s | | %s | |\n", mib(baseline), mib(baseRSS), mib(medianMemory(res, RoleWhoami, 0, pre)))
-	for _, size := range measuredSizes(res) {
-		ph, kh := medianMemory(res, RolePodname, size, heap), medianMemory(res, RoleKubernetes, size, heap)
-		p("| %s | %s | %s | %.0f | %.0f | %s | %s | %s | %s |\n", CountLabel(float64(size)), mib(ph), mib(kh),
-			(ph-baseline)/float64(size), (kh-baseline)/float64(size),
-			mib(medianMemory(res, RolePodname, size, rss)), mib(medianMemory(res, RoleKubernetes, size, rss)),
-			mib(medianMemory(res, RolePodname, size, pre)), mib(medianMemory(res, RoleKubernetes, size, pre)))
-	}
-	podRSS, errP := fitOver(res, RolePodname, rss)
-	kubeRSS, errK := fitOver(res, RoleKubernetes, rss)
-	p("\n| | podname | kubernetes (pods verified) | podname / kubernetes | target |\n|---|---|---|---|---|\n")
-	p("| heap, bytes per pod (slope) | %.0f | %.0f | %s | <= %d |\n", pod.Slope, kube.Slope, times(pod.Slope, kube.Slope), targetBytesPerPod)
-	p("| heap intercept (whoami alone: %s) | %s | %s | | |\n", mib(baseline), mib(pod.Intercept), mib(kube.Intercept))
-	p("| heap fit R² | %.4f | %.4f | | |\n", pod.R2, kube.R2)
-	if errP == nil && errK == nil {
-		p("| RSS, bytes per pod (slope) | %.0f | %.0f | %s | |\n", podRSS.Slope, kubeRSS.Slope, times(podRSS.Slope, kubeRSS.Slope))
-	}
-	p("\n![heap and RSS against pods](%s)\n\n", filepath.ToSlash(filepath.Join(opt.PlotDir, "memory.svg")))
-	if err := memoryPlot(r, res); err != nil {
-		return err
-	}
-
-	p("## 4. Sync\n\n")
-	p("From the process's start to `/ready` answering 200 (polled every %s), same processes as section 3.\n\n", harness.ReadyPoll)
-	p("| pods | podname | kubernetes (pods verified) | podname / kubernetes | podname per run |\n|---|---|---|---|---|\n")
-	for _, size := range measuredSizes(res) {
-		ps, ks := medianSync(res, RolePodname, size), medianSync(res, RoleKubernetes, size)
-		var runs []string
-		for _, s := range res.Memory {
-			if s.Role == RolePodname && s.Pods == size {
-				runs = append(runs, seconds(s.Sync))
-			}
-		}
-		p("| %s | %s | %s | %s | %s |\n", CountLabel(float64(size)), seconds(ps), seconds(ks), times(ps.Seconds(), ks.Seconds()), strings.Join(runs, ", "))
-	}
-	p("\nTarget: 100k pods in <= 5 s.\n\n![sync time against pods](%s)\n\n", filepath.ToSlash(filepath.Join(opt.PlotDir, "sync.svg")))
-	return syncPlot(r, res)
+	return plotter.XYs{{X: x0, Y: y}, {X: x1, Y: y}}
 }
 
-// fitOver is the least-squares line of f against pods over role's measured sizes.
-func fitOver(res *Results, role string, f func(MemorySample) float64) (Fit, error) {
-	var xs, ys []float64
-	for _, size := range measuredSizes(res) {
-		if v := medianMemory(res, role, size, f); !math.IsNaN(v) {
-			xs, ys = append(xs, float64(size)), append(ys, v)
-		}
-	}
-	return LeastSquares(xs, ys)
-}
-
-func memoryPlot(r *Report, res *Results) error {
-	series := func(name, role string, f func(MemorySample) float64, dashed bool) Series {
-		s := Series{Name: name, Dashed: dashed, Markers: true}
-		for _, size := range measuredSizes(res) {
-			s.Points = append(s.Points, [2]float64{float64(size), medianMemory(res, role, size, f) / (1 << 20)})
-		}
-		return s
-	}
-	heap := func(s MemorySample) float64 { return s.HeapInuse }
-	rss := func(s MemorySample) float64 { return s.RSS }
-	sizes := measuredSizes(res)
-	base := Series{Name: "whoami alone, heap", Dashed: true}
-	b := medianMemory(res, RoleWhoami, 0, heap) / (1 << 20)
-	base.Points = [][2]float64{{float64(sizes[0]), b}, {float64(sizes[len(sizes)-1]), b}}
-	c := Chart{
-		Title: "coredns memory after sync", XLabel: "pods", YLabel: "MiB", XFormat: CountLabel,
-		Series: []Series{
-			series("podname, heap in use", RolePodname, heap, false),
-			series("kubernetes (pods verified), heap in use", RoleKubernetes, heap, false),
-			series("podname, RSS", RolePodname, rss, true),
-			series("kubernetes, RSS", RoleKubernetes, rss, true),
-			base,
-		},
-	}
-	svg, err := c.SVG()
-	if err != nil {
-		return err
-	}
-	r.Plots["memory.svg"] = svg
-	return nil
-}
-
-func syncPlot(r *Report, res *Results) error {
-	series := func(name, role string) Series {
-		s := Series{Name: name, Markers: true}
-		for _, size := range measuredSizes(res) {
-			s.Points = append(s.Points, [2]float64{float64(size), medianSync(res, role, size).Seconds()})
-		}
-		return s
-	}
-	c := Chart{Title: "process start to /ready", XLabel: "pods", YLabel: "seconds", XFormat: CountLabel,
-		Series: []Series{series("podname", RolePodname), series("kubernetes (pods verified)", RoleKubernetes)}}
-	svg, err := c.SVG()
-	if err != nil {
-		return err
-	}
-	r.Plots["sync.svg"] = svg
-	return nil
-}
-
-func churnSection(w *strings.Builder, r *Report, res *Results, opt ReportOptions) error {
-	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
-	p("## 5. Propagation under churn\n\n")
-	c := res.Churn
+func (w *reportWriter) churn() {
+	res, c := w.res, w.res.Churn
+	w.p("## 5. Propagation under churn\n\n")
 	if c == nil {
-		p("Not measured.\n\n")
-		return nil
+		w.p("Not measured.\n\n")
+		return
 	}
-	p("On top of %s pods, %d pods created and %d deleted per second for %d s, in a namespace with a pool of %d pods so the population stays level; ",
-		CountLabel(float64(c.BackgroundPods)), c.Rate, c.Rate, c.Seconds, c.Pool)
-	p("each pod is created then set Running and Ready with a new IP, and deleted with no grace period. ")
-	p("A watch of the bench's own sees each pod get its IP (ADDED/MODIFIED) and go (DELETED); from that moment it asks the plugin for the pod's name, every 1 ms at first, 10%% longer each time, at most every 10 ms, ")
-	p("until the answer is the pod's IP (appear) or NXDOMAIN (vanish). A wrong answer is one naming any other address. ")
-	p("Each plugin has a pass of its own with its own pods, one coredns serving it alone: podname (`<pod>.%s`), then the *kubernetes* plugin (`<pod>.churn.churn.svc.cluster.local`, through a headless Service, so its delay includes the controller manager's EndpointSlice controller). ", Zone)
-	p("Separate passes, because that Service makes the controller manager recompute the Service's EndpointSlices (and Endpoints) on every change, CPU that would otherwise be taken from podname on these %d cores. One pass per plugin, not three: each percentile is over every pod of the pass.\n\n", res.Machine.CPUs)
+	w.p("On top of %s pods, %d pods created and %d deleted per second for %d s, in a namespace with a pool of %d pods so the population stays level; ",
+		count(c.BackgroundPods), c.Rate, c.Rate, c.Seconds, c.Pool)
+	w.p("each pod is created then set Running and Ready with a new IP, and deleted with no grace period. ")
+	w.p("A watch of the bench's own sees each pod get its IP (ADDED/MODIFIED) and go (DELETED); from that moment it asks the plugin for the pod's name, every 1 ms at first, 10%% longer each time, at most every 10 ms, ")
+	w.p("until the answer is the pod's IP (appear) or NXDOMAIN (vanish). A wrong answer is one naming any other address. ")
+	w.p("Each plugin has a pass of its own with its own pods, one coredns serving it alone: podname (`<pod>.%s`), then the *kubernetes* plugin (`<pod>.churn.churn.svc.cluster.local`, through a headless Service, so its delay includes the controller manager's EndpointSlice controller). ", Zone)
+	w.p("Separate passes, because that Service makes the controller manager recompute the Service's EndpointSlices (and Endpoints) on every change, CPU that would otherwise be taken from podname on these %d cores. One pass per plugin, not three: each percentile is over every pod of the pass.\n\n", res.Machine.CPUs)
 	for _, role := range []string{RolePodname, RoleKubernetes} {
 		if _, ok := c.Elapsed[role]; ok {
-			p("- %s pass: %d created, %d deleted in %s; CPU meanwhile, in cores: %s.\n", role, c.Created[role], c.Deleted[role],
+			w.p("- %s pass: %d created, %d deleted in %s; CPU meanwhile, in cores: %s.\n", role, c.Created[role], c.Deleted[role],
 				c.Elapsed[role].Round(time.Millisecond), formatCPU(c.CPU[role]))
 		}
 	}
-	p("\n")
-	p("| | podname p50 | p99 | max | kubernetes p50 | p99 | max | podname p99 / kubernetes p99 | target p99 |\n|---|---|---|---|---|---|---|---|---|\n")
+	w.p("\n")
+	w.p("| | podname p50 | p99 | max | kubernetes p50 | p99 | max | podname p99 / kubernetes p99 | target p99 |\n|---|---|---|---|---|---|---|---|---|\n")
+	dist := func(xs []float64) string {
+		return millis(Percentile(xs, 50)) + " | " + millis(Percentile(xs, 99)) + " | " + millis(Max(xs))
+	}
 	for _, kind := range []struct {
 		name string
 		m    map[string][]float64
 	}{{"IP seen in watch to right answer", c.Appear}, {"DELETED seen to NXDOMAIN", c.Vanish}} {
 		pd, kd := kind.m[RolePodname], kind.m[RoleKubernetes]
-		p("| %s (%d, %d) | %s | %s | %s | %s | %s | %s | %s | <= 100 ms |\n", kind.name, len(pd), len(kd),
-			millis(Percentile(pd, 50)), millis(Percentile(pd, 99)), millis(Max(pd)),
-			millis(Percentile(kd, 50)), millis(Percentile(kd, 99)), millis(Max(kd)),
-			times(Percentile(pd, 99), Percentile(kd, 99)))
+		w.p("| %s (%d, %d) | %s | %s | %s | <= 100 ms |\n", kind.name, len(pd), len(kd), dist(pd), dist(kd), times(Percentile(pd, 99), Percentile(kd, 99)))
 	}
-	p("\n| | podname | kubernetes |\n|---|---|---|\n")
-	p("| wrong answers (must be 0) | %d | %d |\n", c.Wrong[RolePodname], c.Wrong[RoleKubernetes])
-	p("| failed queries (SERVFAIL, timeout) | %d | %d |\n", c.Failed[RolePodname], c.Failed[RoleKubernetes])
-	p("| names not right within %s | %d | %d |\n", churnLimit, c.Timeouts[RolePodname], c.Timeouts[RoleKubernetes])
+	w.p("\n| | podname | kubernetes |\n|---|---|---|\n")
+	for _, row := range []struct {
+		name string
+		m    map[string]int
+	}{{"wrong answers (must be 0)", c.Wrong}, {"failed queries (SERVFAIL, timeout)", c.Failed}, {fmt.Sprintf("names not right within %s", churnLimit), c.Timeouts}} {
+		w.p("| %s | %d | %d |\n", row.name, row.m[RolePodname], row.m[RoleKubernetes])
+	}
 	if len(c.Bad) > 0 {
-		p("\nExamples: %s\n", strings.Join(c.Bad, "; "))
+		w.p("\nExamples: %s\n", strings.Join(c.Bad, "; "))
 	}
-	p("\n![propagation delay distribution](%s)\n\n", filepath.ToSlash(filepath.Join(opt.PlotDir, "propagation.svg")))
-
+	w.p("\n")
 	cdf := func(name string, xs []float64, dashed bool) Series {
 		s := Series{Name: fmt.Sprintf("%s (%d)", name, len(xs)), Dashed: dashed}
-		if len(xs) == 0 {
-			return s
-		}
-		sorted := slices.Clone(xs)
-		slices.Sort(sorted)
-		for q := 0.0; q <= 100; q += 0.25 {
-			s.Points = append(s.Points, [2]float64{math.Max(percentileSorted(sorted, q)*1e3, 0.01), q})
+		sorted := slices.Sorted(slices.Values(xs))
+		for q := 0.0; len(xs) > 0 && q <= 100; q += 0.25 {
+			s.Points = append(s.Points, plotter.XY{X: math.Max(percentileSorted(sorted, q)*1e3, 0.01), Y: q})
 		}
 		return s
 	}
-	var series []Series
-	for _, s := range []Series{
-		cdf("podname, appear", c.Appear[RolePodname], false),
-		cdf("podname, vanish", c.Vanish[RolePodname], true),
-		cdf("kubernetes, appear", c.Appear[RoleKubernetes], false),
-		cdf("kubernetes, vanish", c.Vanish[RoleKubernetes], true),
-	} {
-		if len(s.Points) > 0 {
-			series = append(series, s)
-		}
-	}
-	chart := Chart{Title: "delay from the watch to DNS under churn (cumulative)", XLabel: "milliseconds (log)", YLabel: "% of changes",
-		XLog: true, Series: series}
-	svg, err := chart.SVG()
-	if err != nil {
-		return err
-	}
-	r.Plots["propagation.svg"] = svg
-	return nil
+	w.figure("propagation delay distribution", "propagation.svg", Chart{
+		Title: "delay from the watch to DNS under churn (cumulative)", XLabel: "milliseconds (log)", YLabel: "% of changes", XLog: true,
+		Series: []Series{
+			cdf("podname, appear", c.Appear[RolePodname], false),
+			cdf("podname, vanish", c.Vanish[RolePodname], true),
+			cdf("kubernetes, appear", c.Appear[RoleKubernetes], false),
+			cdf("kubernetes, vanish", c.Vanish[RoleKubernetes], true),
+		},
+	})
 }
 
 // relistOf is role's relist with coredns's default environment.
@@ -519,76 +515,70 @@ func relistOf(res *Results, role string) *RelistResult {
 	return nil
 }
 
-func relistSection(w *strings.Builder, r *Report, res *Results, opt ReportOptions) error {
-	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
-	p("## 6. Relist after an API server restart\n\n")
+func (w *reportWriter) relist() {
+	res := w.res
+	w.p("## 6. Relist after an API server restart\n\n")
 	if len(res.Relist) == 0 {
-		p("Not measured.\n\n")
-		return nil
+		w.p("Not measured.\n\n")
+		return
 	}
-	p("A coredns serving one plugin alone (as in section 3) at %s pods; `go_memstats_heap_inuse_bytes` and VmRSS sampled every %s: %s before the API server is stopped (steady: their median), ",
-		CountLabel(float64(res.Relist[0].Pods)), relistSampleEvery, res.Config.RelistSteady)
-	p("then through its stop, its start, and %s after it is ready again (for podname at least 5 s after `coredns_podname_pod_events_total{event=\"update\"}` has grown by the pod count: every pod relisted). No forced GC here. One restart per row, not three: each takes the API server about 40 s to come back at this size, and the peak is the largest of a few thousand samples.\n\n", res.Config.RelistWindow)
-	p("| plugin | steady heap (median) | steady heap (max) | peak heap | peak / steady median | peak / steady max | steady RSS | peak RSS | API server down | podname has every pod again | target |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+	w.p("A coredns serving one plugin alone (as in section 3) at %s pods; `go_memstats_heap_inuse_bytes` and VmRSS sampled every %s: %s before the API server is stopped (steady: their median), ",
+		count(res.Relist[0].Pods), relistSampleEvery, res.Config.RelistSteady)
+	w.p("then through its stop, its start, and %s after it is ready again (for podname at least 5 s after `coredns_podname_pod_events_total{event=\"update\"}` has grown by the pod count: every pod relisted). No forced GC here. One restart per row, not three: each takes the API server about 40 s to come back at this size, and the peak is the largest of a few thousand samples.\n\n", res.Config.RelistWindow)
+	w.p("| plugin | steady heap (median) | steady heap (max) | peak heap | peak / steady median | peak / steady max | steady RSS | peak RSS | API server down | podname has every pod again | target |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	var series []Series
 	var marks []Mark
 	for _, rl := range res.Relist {
-		resync := "n/a"
-		if rl.Role == RolePodname {
+		// The API server serves lists before its /readyz says so: a relist within two samples
+		// of it was done when /readyz first answered.
+		relisted := rl.Resynced > 0 && rl.Resynced-rl.Ready >= 2*relistSampleEvery.Seconds()
+		var resync string
+		switch {
+		case rl.Role != RolePodname:
+			resync = "n/a"
+		case rl.Resynced == 0:
 			resync = "not within the window"
-			switch d := rl.Resynced - rl.Ready; {
-			case rl.Resynced == 0:
-			case d < 2*relistSampleEvery.Seconds():
-				// The API server serves lists before its /readyz says so.
-				resync = "already when /readyz first answered"
-			default:
-				resync = fmt.Sprintf("%.1f s after /readyz", d)
-			}
+		case !relisted:
+			resync = "already when /readyz first answered"
+		default:
+			resync = fmt.Sprintf("%.1f s after /readyz", rl.Resynced-rl.Ready)
 		}
 		label := rl.Role
 		if len(rl.Env) > 0 {
 			label += " (" + strings.Join(rl.Env, " ") + ")"
 		}
-		p("| %s | %s | %s | %s | %.2fx | %.2fx | %s | %s | %.1f s | %s | <= %.1fx |\n", label, mib(rl.Steady), mib(rl.SteadyMax), mib(rl.Peak),
-			rl.Peak/rl.Steady, rl.Peak/rl.SteadyMax, mib(rl.SteadyRSS), mib(rl.PeakRSS), rl.Ready-rl.Stopped, resync, targetRelist)
+		w.p("| %s | %s | %s | %s | %s | %s | %s | %s | %.1f s | %s | <= %.1fx |\n", label, mib(rl.Steady), mib(rl.SteadyMax), mib(rl.Peak),
+			times(rl.Peak, rl.Steady), times(rl.Peak, rl.SteadyMax), mib(rl.SteadyRSS), mib(rl.PeakRSS), rl.Ready-rl.Stopped, resync, targetRelist)
 		s := Series{Name: label, Dashed: len(rl.Env) > 0}
 		for _, smp := range rl.Samples {
-			s.Points = append(s.Points, [2]float64{smp.T - rl.Stopped, smp.Heap / rl.Steady})
+			s.Points = append(s.Points, plotter.XY{X: smp.T - rl.Stopped, Y: smp.Heap / rl.Steady})
 		}
 		series = append(series, s)
 		if rl == relistOf(res, RolePodname) {
 			marks = append(marks, Mark{X: 0, Label: "API server stopped"}, Mark{X: rl.Ready - rl.Stopped, Label: "API server ready"})
-			if rl.Resynced > 0 && rl.Resynced-rl.Ready >= 2*relistSampleEvery.Seconds() {
+			if relisted {
 				marks = append(marks, Mark{X: rl.Resynced - rl.Stopped, Label: "podname relisted"})
 			}
 		}
 	}
-	p("\n![heap during a relist](%s)\n\n", filepath.ToSlash(filepath.Join(opt.PlotDir, "relist.svg")))
-	if len(series) > 0 && len(series[0].Points) > 0 {
-		first := series[0].Points
+	w.p("\n")
+	if first := series[0].Points; len(first) > 0 {
 		series = append(series, Series{Name: fmt.Sprintf("target %.1fx", targetRelist), Dashed: true,
-			Points: [][2]float64{{first[0][0], targetRelist}, {first[len(first)-1][0], targetRelist}}})
+			Points: level(targetRelist, first[0].X, first[len(first)-1].X)})
 	}
-	chart := Chart{Title: "heap in use around an API server restart, relative to each plugin's steady median",
-		XLabel: "seconds since the API server was stopped", YLabel: "heap in use / steady median", Series: series, Marks: marks}
-	svg, err := chart.SVG()
-	if err != nil {
-		return err
-	}
-	r.Plots["relist.svg"] = svg
-	return nil
+	w.figure("heap during a relist", "relist.svg", Chart{Title: "heap in use around an API server restart, relative to each plugin's steady median",
+		XLabel: "seconds since the API server was stopped", YLabel: "heap in use / steady median", Series: series, Marks: marks})
 }
 
-func microSection(w *strings.Builder, res *Results) {
-	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
-	p("## 7. Go benchmarks of the plugin\n\n")
-	m := res.Micro
+func (w *reportWriter) micro() {
+	w.p("## 7. Go benchmarks of the plugin\n\n")
+	m := w.res.Micro
 	if m == nil {
-		p("Not run.\n\n")
+		w.p("Not run.\n\n")
 		return
 	}
-	p("`%s`, run before the cluster started; medians of the runs. ServeDNS: the handler alone at 100k pods, podname beside the *file* plugin with the same records.\n\n", m.Command)
-	p("| benchmark | ns/op | B/op | allocs/op | bytes/pod | runs |\n|---|---|---|---|---|---|\n")
+	w.p("`%s`, run before the cluster started; medians of the runs. ServeDNS: the handler alone at 100k pods, podname beside the *file* plugin with the same records.\n\n", m.Command)
+	w.p("| benchmark | ns/op | B/op | allocs/op | bytes/pod | runs |\n|---|---|---|---|---|---|\n")
 	cell := func(name, unit string, format string) string {
 		v := m.Median(name, unit)
 		if math.IsNaN(v) {
@@ -597,45 +587,47 @@ func microSection(w *strings.Builder, res *Results) {
 		return fmt.Sprintf(format, v)
 	}
 	for _, name := range m.Order {
-		p("| %s | %s | %s | %s | %s | %d |\n", name, cell(name, "ns/op", "%.1f"), cell(name, "B/op", "%.0f"), cell(name, "allocs/op", "%.0f"),
+		w.p("| %s | %s | %s | %s | %s | %d |\n", name, cell(name, "ns/op", "%.1f"), cell(name, "B/op", "%.0f"), cell(name, "allocs/op", "%.0f"),
 			cell(name, "bytes/pod", "%.0f"), len(m.Runs[name]["ns/op"]))
 	}
-	p("\n")
+	w.p("\n")
 }
 
-func profileSection(w *strings.Builder, res *Results) {
-	t := res.Throughput
+func (w *reportWriter) profile() {
+	t := w.res.Throughput
 	if t == nil || t.Profile == "" {
 		return
 	}
-	fmt.Fprintf(w, "## CPU profile of coredns while dnsperf saturates podname\n\n")
-	fmt.Fprintf(w, "An extra saturated run against podname's block, not counted above: %s.\n\n```\n%s```\n\n", t.ProfileCommand, t.Profile)
+	w.p("## CPU profile of coredns while dnsperf saturates podname\n\n")
+	w.p("An extra saturated run against podname's block, not counted above: %s.\n\n```\n%s```\n\n", t.ProfileCommand, t.Profile)
 }
 
-func corefileSection(w *strings.Builder, res *Results) error {
-	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
-	p("## Corefiles\n\n")
-	if t := res.Throughput; t != nil {
-		p("Throughput and latency (ports are picked free at each run):\n\n```\n%s```\n\n", t.Corefile)
+func (w *reportWriter) corefiles() {
+	w.p("## Corefiles\n\n")
+	if t := w.res.Throughput; t != nil {
+		w.p("Throughput and latency (ports are picked free at each run):\n\n```\n%s```\n\n", t.Corefile)
 	}
-	kc := "KUBECONFIG"
 	for _, role := range []string{RolePodname, RoleKubernetes, RoleWhoami} {
-		c, err := MemoryCorefile(role, kc)
+		c, err := MemoryCorefile(role, "KUBECONFIG")
 		if err != nil {
-			return err
+			w.err = cmp.Or(w.err, err)
+			return
 		}
-		p("Memory, sync and relist, %s:\n\n```\n%s```\n\n", role, c.Text)
+		w.p("Memory, sync and relist, %s:\n\n```\n%s```\n\n", role, c.Text)
 	}
-	if c := res.Churn; c != nil {
+	if c := w.res.Churn; c != nil {
 		for _, role := range []string{RolePodname, RoleKubernetes} {
 			if text, ok := c.Corefile[role]; ok {
-				p("Churn, %s pass:\n\n```\n%s```\n\n", role, text)
+				w.p("Churn, %s pass:\n\n```\n%s```\n\n", role, text)
 			}
 		}
 	}
-	return nil
 }
 
+// count writes a pod count as CountLabel does.
+func count(n int) string { return CountLabel(float64(n)) }
+
+// qps writes v with thousands separated by commas.
 func qps(v float64) string {
 	if math.IsNaN(v) {
 		return "n/a"
@@ -651,23 +643,18 @@ func qps(v float64) string {
 	return string(out)
 }
 
-func mib(b float64) string {
-	if math.IsNaN(b) {
+// number writes v with format, n/a if v is not a finite number.
+func number(format string, v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return "n/a"
 	}
-	return fmt.Sprintf("%.1f MiB", b/(1<<20))
+	return fmt.Sprintf(format, v)
 }
 
-func millis(s float64) string {
-	if math.IsNaN(s) {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.2f ms", s*1e3)
-}
-
-func seconds(d time.Duration) string {
-	return fmt.Sprintf("%.2f s", d.Seconds())
-}
+func mib(b float64) string           { return number("%.1f MiB", b/(1<<20)) }
+func millis(s float64) string        { return number("%.2f ms", s*1e3) }
+func seconds(d time.Duration) string { return number("%.2f s", d.Seconds()) }
+func times(a, b float64) string      { return number("%.2fx", a/b) }
 
 // memTotal writes /proc/meminfo's "24684084 kB" as GiB.
 func memTotal(s string) string {
@@ -676,28 +663,4 @@ func memTotal(s string) string {
 		return s
 	}
 	return fmt.Sprintf("%.1f GiB", kb/(1<<20))
-}
-
-// times writes a/b as a ratio, n/a when it has none.
-func times(a, b float64) string {
-	r := a / b
-	if math.IsNaN(r) || math.IsInf(r, 0) {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.2fx", r)
-}
-
-// measuredSizes are the sizes of Config.Sizes that podname was measured at (the budget may
-// have left some out).
-func measuredSizes(res *Results) []int {
-	var out []int
-	for _, size := range res.Config.Sizes {
-		for _, s := range res.Memory {
-			if s.Role == RolePodname && s.Pods == size {
-				out = append(out, size)
-				break
-			}
-		}
-	}
-	return out
 }
