@@ -81,10 +81,11 @@ if [[ ! -x "$bin_dir/kubectl-$KUBERNETES_VERSION" || ! -s "$bin_dir/kwok-stages-
 		"about 15 minutes on 2 cores the first time, then cached by version"
 fi
 build etcd go.etcd.io/etcd/server/v3 "etcd-$ETCD_VERSION" "1 minute"
-build kwok sigs.k8s.io/kwok/cmd/kwok "kwok-$KWOK_VERSION" "2 minutes"
+build kwok sigs.k8s.io/kwok/cmd/kwok "kwok-$KWOK_VERSION" "3 minutes"
 kwok_stages
 # The first Kubernetes binary compiles what the others share.
 build kubernetes k8s.io/kubernetes/cmd/kube-apiserver "kube-apiserver-$KUBERNETES_VERSION" "6 minutes" "$k8s_ldflags"
-for cmd in kube-controller-manager kube-scheduler kubectl; do
-	build kubernetes "k8s.io/kubernetes/cmd/$cmd" "$cmd-$KUBERNETES_VERSION" "2 minutes" "$k8s_ldflags"
+build kubernetes k8s.io/kubernetes/cmd/kube-controller-manager "kube-controller-manager-$KUBERNETES_VERSION" "2 minutes" "$k8s_ldflags"
+for cmd in kube-scheduler kubectl; do
+	build kubernetes "k8s.io/kubernetes/cmd/$cmd" "$cmd-$KUBERNETES_VERSION" "a minute" "$k8s_ldflags"
 done
