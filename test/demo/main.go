@@ -7,11 +7,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"slices"
@@ -107,7 +105,7 @@ func run(once bool, port int) error {
 			if _, err := harness.WaitAnswer(wctx, c.Addr(), name, dns.TypeA, func(r *dns.Msg) bool { return r.Rcode == dns.RcodeSuccess }); err != nil {
 				return err
 			}
-			got, err := ask(port, name, "A")
+			got, err := harness.Dig(c.Addr(), name, "A")
 			if err != nil {
 				return err
 			}
@@ -116,7 +114,7 @@ func run(once bool, port int) error {
 				wrong = append(wrong, name)
 			}
 		}
-		got, err := ask(port, p.Status.PodIP, "-x")
+		got, err := harness.Dig(c.Addr(), p.Status.PodIP, "-x")
 		if err != nil {
 			return err
 		}
@@ -139,24 +137,6 @@ func run(once bool, port int) error {
 }
 
 func say(format string, args ...any) { fmt.Printf("demo: "+format+"\n", args...) }
-
-// ask runs the real dig and returns its +short lines.
-func ask(port int, name, qtype string) ([]string, error) {
-	args := []string{"@127.0.0.1", "-p", fmt.Sprint(port), "+short", "+tries=1", "+time=2"}
-	if qtype == "-x" {
-		args = append(args, "-x", name)
-	} else {
-		args = append(args, name, qtype)
-	}
-	out, err := exec.Command("dig", args...).CombinedOutput()
-	if errors.Is(err, exec.ErrNotFound) {
-		return nil, errors.New("dig missing: run make deps")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("dig %s: %w: %s", name, err, out)
-	}
-	return strings.Fields(string(out)), nil
-}
 
 func applySeed(ctx context.Context, kube *cluster.Cluster) error {
 	if _, err := kube.Client().CoreV1().Services("default").Create(ctx, harness.WSService("default"), meta.CreateOptions{}); err != nil {

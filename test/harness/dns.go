@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os/exec"
@@ -36,15 +37,23 @@ func Addresses(r *dns.Msg) []string {
 	return out
 }
 
-// Dig runs the real dig against server and returns its +short answer lines.
+// Dig runs the real dig against server and returns its +short answer lines. qtype "-x" asks
+// the PTR of the address name, as dig -x does.
 func Dig(server, name, qtype string) ([]string, error) {
 	host, port, err := net.SplitHostPort(server)
 	if err != nil {
 		return nil, err
 	}
-	out, err := exec.Command("dig", "@"+host, "-p", port, "+short", "+tries=1", "+time=2", name, qtype).CombinedOutput()
+	args := []string{"@" + host, "-p", port, "+short", "+tries=1", "+time=2", name, qtype}
+	if qtype == "-x" {
+		args[len(args)-2], args[len(args)-1] = "-x", name
+	}
+	out, err := exec.Command("dig", args...).CombinedOutput()
+	if errors.Is(err, exec.ErrNotFound) {
+		return nil, errors.New("dig missing: run make deps")
+	}
 	if err != nil {
-		return nil, fmt.Errorf("dig %s %s: %w: %s", name, qtype, err, out)
+		return nil, fmt.Errorf("dig %s %s: %w: %s", qtype, name, err, out)
 	}
 	return strings.Fields(string(out)), nil
 }
