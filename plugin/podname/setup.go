@@ -11,6 +11,7 @@ import (
 func init() { plugin.Register(Name, setup) }
 
 func setup(c *caddy.Controller) error {
+	routeKlog()
 	p, err := parse(c)
 	if err != nil {
 		return plugin.Error(Name, err)
