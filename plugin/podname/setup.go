@@ -67,7 +67,7 @@ func (g *group) start() error {
 		select {
 		case <-p.syncedCh:
 		case <-deadline.C:
-			log.Warningf("starting server with unsynced Kubernetes API (%s)", p.watchKey())
+			log.Warningf("starting server with unsynced Kubernetes API (watch %s)", watchID(p.watchKey()))
 			return nil
 		}
 	}
