@@ -48,6 +48,7 @@ type PodName struct {
 	stopOnce sync.Once
 	localIPs []net.IP
 	counters counters
+	released bool // the zone series are let go; guarded by zoneSeries.mu
 }
 
 // Name implements plugin.Handler.
@@ -67,8 +68,10 @@ func (p *PodName) watchKey() string { return p.conn.key() + ",labels=" + p.selec
 
 // start joins (or starts) the shared watch and fills the index from it.
 func (p *PodName) start() error {
+	p.holdSeries()
 	w, err := acquireWatch(p.watchKey(), p.client, p.selector)
 	if err != nil {
+		p.releaseSeries()
 		return err
 	}
 	p.idx = index.New(p.opts, w.services)
@@ -81,10 +84,11 @@ func (p *PodName) start() error {
 	})
 	if err != nil {
 		w.release()
+		p.releaseSeries()
 		return err
 	}
 	p.w, p.reg = w, reg
-	conflicts.WithLabelValues(p.primary).Set(float64(p.idx.Conflicts()))
+	p.setConflicts()
 	go func() {
 		if cache.WaitFor(wait.ContextForChannel(p.stopCh), "", append(w.syncedCheckers(), reg.HasSyncedChecker())...) {
 			w.stats.delivered()
@@ -105,6 +109,7 @@ func (p *PodName) stop() error {
 		close(p.stopCh)
 		err = p.w.unsubscribe(p.reg)
 		p.w.release()
+		p.releaseSeries()
 	})
 	return err
 }
@@ -121,7 +126,7 @@ func (p *PodName) onPod(old, cur *podObject) {
 				name, p.primary, win.Namespace, win.Name)
 		}
 	}
-	conflicts.WithLabelValues(p.primary).Set(float64(p.idx.Conflicts()))
+	p.setConflicts()
 	if op == nil && cp != nil && cur.readySince > 0 && p.synced.Load() && p.idx.Wants(cp) {
 		programming.Observe(max(0, time.Since(time.Unix(cur.readySince, 0)).Seconds()))
 	}
