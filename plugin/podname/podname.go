@@ -5,6 +5,7 @@ package podname
 import (
 	"errors"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,6 +25,11 @@ import (
 const Name = "podname"
 
 var log = clog.NewWithPlugin(Name)
+
+// seconds formats d for the logs, in seconds to the millisecond: "12.3s".
+func seconds(d time.Duration) string {
+	return strconv.FormatFloat(float64(d.Round(time.Millisecond).Milliseconds())/1000, 'f', -1, 64) + "s"
+}
 
 // PodName is one podname stanza: its zones, options, and index.
 type PodName struct {

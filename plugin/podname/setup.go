@@ -67,7 +67,8 @@ func (g *group) start() error {
 		select {
 		case <-p.syncedCh:
 		case <-deadline.C:
-			log.Warningf("starting server with unsynced Kubernetes API (watch %s)", watchID(p.watchKey()))
+			// The kubernetes plugin's words, which operators and the fault tests know.
+			log.Warningf("starting server with unsynced Kubernetes API (watch %s not listed after %s)", watchID(p.watchKey()), seconds(timeout))
 			return nil
 		}
 	}
