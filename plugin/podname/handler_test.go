@@ -2,7 +2,7 @@ package podname
 
 import (
 	"context"
-	"net"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -155,7 +155,7 @@ func TestSOAFields(t *testing.T) {
 
 func TestNSGlue(t *testing.T) {
 	p := newTestPlugin(t, seedStanza, nil, nil)
-	p.localIPs = []net.IP{net.ParseIP("192.0.2.53").To4(), net.ParseIP("2001:db8::53")}
+	p.localIPs = []netip.Addr{netip.MustParseAddr("192.0.2.53"), netip.MustParseAddr("2001:db8::53")}
 	runCases(t, p, []test.Case{
 		{Qname: zone, Qtype: dns.TypeNS,
 			Answer: []dns.RR{test.NS(zone + " 5 IN NS ns.dns." + zone)},

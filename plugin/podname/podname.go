@@ -4,7 +4,7 @@ package podname
 
 import (
 	"errors"
-	"net"
+	"net/netip"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -52,7 +52,8 @@ type PodName struct {
 	syncedCh chan struct{}
 	stopCh   chan struct{}
 	stopOnce sync.Once
-	localIPs []net.IP
+	listen   []string     // the server block's ListenHosts
+	localIPs []netip.Addr // the non-loopback addresses among them, set at start
 	counters counters
 	released bool // the zone series are let go; guarded by zoneSeries.mu
 }

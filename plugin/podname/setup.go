@@ -1,6 +1,7 @@
 package podname
 
 import (
+	"sync"
 	"time"
 
 	"github.com/coredns/caddy"
@@ -19,11 +20,9 @@ func setup(c *caddy.Controller) error {
 	if p.client, err = p.conn.client(); err != nil {
 		return plugin.Error(Name, err)
 	}
+	// The bind directive runs before podname, so the hosts are final here.
+	p.listen = dnsserver.GetConfig(c).ListenHosts
 	startGroup(c).add(p)
-	c.OnStartup(func() error {
-		p.localIPs = boundIPs(c)
-		return nil
-	})
 	dnsserver.GetConfig(c).AddPlugin(func(next plugin.Handler) plugin.Handler {
 		p.Next = next
 		return p
@@ -53,8 +52,12 @@ func startGroup(c *caddy.Controller) *group {
 func (g *group) add(p *PodName) { g.stanzas = append(g.stanzas, p) }
 
 func (g *group) start() error {
+	// The machine's addresses are read once for the instance, and only if
+	// a server block binds every address.
+	ifaces := sync.OnceValue(interfaceAddrs)
 	var timeout time.Duration
 	for _, p := range g.stanzas {
+		p.localIPs = boundAddrs(p.listen, ifaces)
 		if err := p.start(); err != nil {
 			_ = g.stop() // leave no watch behind; the start error is the one to report
 			return plugin.Error(Name, err)
