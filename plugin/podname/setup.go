@@ -17,7 +17,7 @@ func setup(c *caddy.Controller) error {
 	if err != nil {
 		return plugin.Error(Name, err)
 	}
-	if p.client, err = p.conn.client(); err != nil {
+	if p.client, err = newClient(p.conn); err != nil {
 		return plugin.Error(Name, err)
 	}
 	// The bind directive runs before podname, so the hosts are final here.
