@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/fall"
 	clog "github.com/coredns/coredns/plugin/pkg/log"
@@ -51,8 +52,8 @@ type PodName struct {
 	syncedCh chan struct{}
 	stopCh   chan struct{}
 	stopOnce sync.Once
-	listen   []string     // the server block's ListenHosts
-	localIPs []netip.Addr // the non-loopback addresses among them, set at start
+	server   *dnsserver.Config // the server block's, for the addresses it binds
+	localIPs []netip.Addr      // the non-loopback ones among them, set at start
 	counters counters
 	released bool // the zone series are let go; guarded by zoneSeries.mu
 }

@@ -20,8 +20,7 @@ func setup(c *caddy.Controller) error {
 	if p.client, err = newClient(p.conn); err != nil {
 		return plugin.Error(Name, err)
 	}
-	// The bind directive runs before podname, so the hosts are final here.
-	p.listen = dnsserver.GetConfig(c).ListenHosts
+	p.server = dnsserver.GetConfig(c)
 	startGroup(c).add(p)
 	dnsserver.GetConfig(c).AddPlugin(func(next plugin.Handler) plugin.Handler {
 		p.Next = next
@@ -57,7 +56,7 @@ func (g *group) start() error {
 	ifaces := sync.OnceValue(interfaceAddrs)
 	var timeout time.Duration
 	for _, p := range g.stanzas {
-		p.localIPs = boundAddrs(p.listen, ifaces)
+		p.localIPs = boundAddrs(p.server.ListenHosts, ifaces)
 		if err := p.start(); err != nil {
 			_ = g.stop() // leave no watch behind; the start error is the one to report
 			return plugin.Error(Name, err)

@@ -16,12 +16,7 @@ type watchStats struct {
 	gone  bool // forgotten: a late event must not bring the series back
 }
 
-// newWatchStats starts the watch's series at 0, so a dashboard sees 0, not
-// "no data", until the first list is in.
-func newWatchStats(label string) *watchStats {
-	podsHeld.WithLabelValues(label).Set(0)
-	return &watchStats{label: label}
-}
+func newWatchStats(label string) *watchStats { return &watchStats{label: label} }
 
 func (s *watchStats) handler() cache.ResourceEventHandler {
 	return cache.ResourceEventHandlerFuncs{

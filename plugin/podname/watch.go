@@ -146,6 +146,8 @@ func startWatch(key string, client kubernetes.Interface, selector string) (*watc
 		return nil, fmt.Errorf("watch %s: index services: %w", id, err)
 	}
 	w.svcReg = reg
+	// The series exist from the start: a dashboard sees 0, not "no data".
+	podsHeld.WithLabelValues(id).Set(0)
 	log.Infof("watch %s: %s", id, key)
 	ctx, cancel := context.WithCancel(context.Background())
 	w.cancel = cancel
