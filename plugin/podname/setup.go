@@ -22,7 +22,7 @@ func setup(c *caddy.Controller) error {
 	}
 	p.server = dnsserver.GetConfig(c)
 	startGroup(c).add(p)
-	dnsserver.GetConfig(c).AddPlugin(func(next plugin.Handler) plugin.Handler {
+	p.server.AddPlugin(func(next plugin.Handler) plugin.Handler {
 		p.Next = next
 		return p
 	})
