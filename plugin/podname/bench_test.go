@@ -9,10 +9,9 @@ import (
 
 	"github.com/coredns/coredns/plugin/file"
 	"github.com/coredns/coredns/plugin/test"
+
 	"github.com/miekg/dns"
-
 	"github.com/podname/podname/plugin/podname/index"
-
 	api "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/cache"
 )

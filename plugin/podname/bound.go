@@ -2,39 +2,45 @@ package podname
 
 import (
 	"net"
-
-	"github.com/coredns/caddy"
-	"github.com/coredns/coredns/core/dnsserver"
+	"net/netip"
+	"strings"
 )
 
-// boundIPs returns the non-loopback addresses the server is bound to (all
-// of the machine's when it binds every address), the glue for ns.dns.<zone>,
-// as CoreDNS's kubernetes plugin finds them.
-func boundIPs(c *caddy.Controller) []net.IP {
-	hosts := dnsserver.GetConfig(c).ListenHosts
+// boundAddrs returns the non-loopback addresses among hosts, a server
+// block's ListenHosts, or among the machine's (from ifaces) when the block
+// binds every address: the glue for ns.dns.<zone>, as CoreDNS's kubernetes
+// plugin finds it. Hosts come as addresses or in CIDR notation.
+func boundAddrs(hosts []string, ifaces func() []string) []netip.Addr {
 	if len(hosts) == 0 || hosts[0] == "" {
-		hosts = nil
-		addrs, err := net.InterfaceAddrs()
-		if err != nil {
-			return nil
-		}
-		for _, a := range addrs {
-			hosts = append(hosts, a.String())
-		}
+		hosts = ifaces()
 	}
-	var ips []net.IP
+	var addrs []netip.Addr
 	for _, h := range hosts {
-		ip, _, err := net.ParseCIDR(h)
-		if err != nil {
-			ip = net.ParseIP(h)
+		if i := strings.IndexByte(h, '/'); i >= 0 {
+			h = h[:i]
 		}
-		if ip == nil || ip.IsLoopback() {
-			continue
+		a, err := netip.ParseAddr(h)
+		if err != nil || a.Zone() != "" {
+			continue // not an address, or one only a link can use
 		}
-		if v4 := ip.To4(); v4 != nil {
-			ip = v4
+		if a = a.Unmap(); !a.IsLoopback() {
+			addrs = append(addrs, a)
 		}
-		ips = append(ips, ip)
 	}
-	return ips
+	return addrs
+}
+
+// interfaceAddrs lists the machine's addresses, in CIDR notation; none if
+// they cannot be read.
+func interfaceAddrs() []string {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		log.Warningf("no addresses for ns.dns glue: %v", err)
+		return nil
+	}
+	hosts := make([]string, 0, len(addrs))
+	for _, a := range addrs {
+		hosts = append(hosts, a.String())
+	}
+	return hosts
 }

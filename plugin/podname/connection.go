@@ -30,6 +30,9 @@ func (c connection) key() string {
 	return "in-cluster"
 }
 
+// newClient builds a stanza's clientset; tests hand in a fake one.
+var newClient = connection.client
+
 // client builds a clientset that speaks protobuf, as CoreDNS's kubernetes
 // plugin does.
 func (c connection) client() (kubernetes.Interface, error) {

@@ -8,10 +8,9 @@ import (
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/plugin/test"
+
 	"github.com/miekg/dns"
-
 	"github.com/podname/podname/plugin/podname/index"
-
 	api "k8s.io/api/core/v1"
 	meta "k8s.io/apimachinery/pkg/apis/meta/v1"
 )

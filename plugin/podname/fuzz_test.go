@@ -9,8 +9,8 @@ import (
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/coredns/coredns/plugin/test"
-	"github.com/miekg/dns"
 
+	"github.com/miekg/dns"
 	"github.com/podname/podname/plugin/podname/index"
 )
 

@@ -90,7 +90,7 @@ func (a *answer) lookup() result {
 	}
 	switch rel {
 	case "ns.dns":
-		return a.addresses(a.p.localAddrs())
+		return a.addresses(a.p.localIPs)
 	case "dns":
 		return nodata
 	}
@@ -212,7 +212,7 @@ func (a *answer) soa() dns.RR {
 func (a *answer) ns() (answer, extra []dns.RR) {
 	target := "ns.dns." + a.zone
 	answer = []dns.RR{&dns.NS{Hdr: dns.RR_Header{Name: a.q.Name, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: a.p.ttl}, Ns: target}}
-	for _, ip := range a.p.localAddrs() {
+	for _, ip := range a.p.localIPs {
 		h := dns.RR_Header{Name: target, Class: dns.ClassINET, Ttl: a.p.ttl}
 		if ip.Is4() {
 			h.Rrtype = dns.TypeA
@@ -223,15 +223,4 @@ func (a *answer) ns() (answer, extra []dns.RR) {
 		extra = append(extra, &dns.AAAA{Hdr: h, AAAA: ip.AsSlice()})
 	}
 	return answer, extra
-}
-
-// localAddrs returns the server's bound addresses as netip values.
-func (p *PodName) localAddrs() []netip.Addr {
-	out := make([]netip.Addr, 0, len(p.localIPs))
-	for _, ip := range p.localIPs {
-		if a, ok := netip.AddrFromSlice(ip); ok {
-			out = append(out, a.Unmap())
-		}
-	}
-	return out
 }

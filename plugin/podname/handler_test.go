@@ -2,12 +2,13 @@ package podname
 
 import (
 	"context"
-	"net"
+	"net/netip"
 	"strings"
 	"testing"
 
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/coredns/coredns/plugin/test"
+
 	"github.com/miekg/dns"
 )
 
@@ -155,7 +156,7 @@ func TestSOAFields(t *testing.T) {
 
 func TestNSGlue(t *testing.T) {
 	p := newTestPlugin(t, seedStanza, nil, nil)
-	p.localIPs = []net.IP{net.ParseIP("192.0.2.53").To4(), net.ParseIP("2001:db8::53")}
+	p.localIPs = []netip.Addr{netip.MustParseAddr("192.0.2.53"), netip.MustParseAddr("2001:db8::53")}
 	runCases(t, p, []test.Case{
 		{Qname: zone, Qtype: dns.TypeNS,
 			Answer: []dns.RR{test.NS(zone + " 5 IN NS ns.dns." + zone)},

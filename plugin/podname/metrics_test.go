@@ -6,7 +6,9 @@ import (
 
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/coredns/coredns/plugin/test"
+
 	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
@@ -51,4 +53,28 @@ func TestConflictsGauge(t *testing.T) {
 	if got := testutil.ToFloat64(conflicts.WithLabelValues(zone)); got != 1 {
 		t.Fatalf("coredns_podname_conflicts{zone=%q} = %v, want 1 (ws-777779bd59-ftn4j in default and team-b)", zone, got)
 	}
+}
+
+// seriesWith counts the series of the named metric whose label has value,
+// without creating one as WithLabelValues would.
+func seriesWith(t *testing.T, name, label, value string) int {
+	t.Helper()
+	families, err := prometheus.DefaultGatherer.Gather()
+	if err != nil {
+		t.Fatalf("gather metrics: %v", err)
+	}
+	n := 0
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					n++
+				}
+			}
+		}
+	}
+	return n
 }

@@ -4,17 +4,18 @@ package podname
 
 import (
 	"errors"
-	"net"
+	"net/netip"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/fall"
 	clog "github.com/coredns/coredns/plugin/pkg/log"
 
 	"github.com/podname/podname/plugin/podname/index"
-
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -24,6 +25,11 @@ import (
 const Name = "podname"
 
 var log = clog.NewWithPlugin(Name)
+
+// seconds formats d for the logs, in seconds to the millisecond: "12.3s".
+func seconds(d time.Duration) string {
+	return strconv.FormatFloat(float64(d.Round(time.Millisecond).Milliseconds())/1000, 'f', -1, 64) + "s"
+}
 
 // PodName is one podname stanza: its zones, options, and index.
 type PodName struct {
@@ -46,8 +52,10 @@ type PodName struct {
 	syncedCh chan struct{}
 	stopCh   chan struct{}
 	stopOnce sync.Once
-	localIPs []net.IP
+	server   *dnsserver.Config // the server block's, for the addresses it binds
+	localIPs []netip.Addr      // the non-loopback ones among them, set at start
 	counters counters
+	released bool // the zone series are let go; guarded by zoneSeries.mu
 }
 
 // Name implements plugin.Handler.
@@ -67,8 +75,10 @@ func (p *PodName) watchKey() string { return p.conn.key() + ",labels=" + p.selec
 
 // start joins (or starts) the shared watch and fills the index from it.
 func (p *PodName) start() error {
+	p.holdSeries()
 	w, err := acquireWatch(p.watchKey(), p.client, p.selector)
 	if err != nil {
+		p.releaseSeries()
 		return err
 	}
 	p.idx = index.New(p.opts, w.services)
@@ -81,10 +91,11 @@ func (p *PodName) start() error {
 	})
 	if err != nil {
 		w.release()
+		p.releaseSeries()
 		return err
 	}
 	p.w, p.reg = w, reg
-	conflicts.WithLabelValues(p.primary).Set(float64(p.idx.Conflicts()))
+	p.setConflicts()
 	go func() {
 		if cache.WaitFor(wait.ContextForChannel(p.stopCh), "", append(w.syncedCheckers(), reg.HasSyncedChecker())...) {
 			w.stats.delivered()
@@ -105,6 +116,7 @@ func (p *PodName) stop() error {
 		close(p.stopCh)
 		err = p.w.unsubscribe(p.reg)
 		p.w.release()
+		p.releaseSeries()
 	})
 	return err
 }
@@ -121,7 +133,7 @@ func (p *PodName) onPod(old, cur *podObject) {
 				name, p.primary, win.Namespace, win.Name)
 		}
 	}
-	conflicts.WithLabelValues(p.primary).Set(float64(p.idx.Conflicts()))
+	p.setConflicts()
 	if op == nil && cp != nil && cur.readySince > 0 && p.synced.Load() && p.idx.Wants(cp) {
 		programming.Observe(max(0, time.Since(time.Unix(cur.readySince, 0)).Seconds()))
 	}

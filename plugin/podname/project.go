@@ -9,7 +9,6 @@ import (
 	"github.com/coredns/coredns/plugin/kubernetes/object"
 
 	"github.com/podname/podname/plugin/podname/index"
-
 	api "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/cache"

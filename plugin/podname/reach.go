@@ -43,7 +43,7 @@ func (r *reach) observe(err error) {
 		log.Warningf("cannot reach the API server (%s), answers stay as last synced: %v", r.key, err)
 	case err == nil && r.down:
 		r.down = false
-		log.Infof("API server reachable again (%s) after %s", r.key, time.Since(r.since).Round(time.Millisecond))
+		log.Infof("API server reachable again (%s) after %s", r.key, seconds(time.Since(r.since)))
 	}
 }
 

@@ -7,9 +7,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	meta "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -93,6 +95,9 @@ func TestReachLogsOutageOnce(t *testing.T) {
 	if n := logs.count("API server reachable again"); n != 1 {
 		t.Fatalf("%d recovery lines, want 1:\n%s", n, logs.buf.String())
 	}
+	if !regexp.MustCompile(`reachable again \(endpoint=\S+\) after \d+(\.\d+)?s\n`).MatchString(logs.buf.String()) {
+		t.Fatalf("the recovery line does not give the outage in seconds:\n%s", logs.buf.String())
+	}
 	// A request we cancel ourselves (a stopped watch) is not an outage.
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
@@ -104,5 +109,19 @@ func TestReachLogsOutageOnce(t *testing.T) {
 	}
 	if n := logs.count("cannot reach the API server"); n != 1 {
 		t.Fatalf("a cancelled request was logged as an outage:\n%s", logs.buf.String())
+	}
+}
+
+func TestSeconds(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		12300 * time.Millisecond:   "12.3s",
+		40 * time.Millisecond:      "0.04s",
+		1234567 * time.Microsecond: "1.235s",
+		time.Minute:                "60s",
+		0:                          "0s",
+	} {
+		if got := seconds(d); got != want {
+			t.Errorf("seconds(%v) = %q, want %q", d, got, want)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package podname
 
 import (
+	"sync"
 	"time"
 
 	"github.com/coredns/caddy"
@@ -11,19 +12,17 @@ import (
 func init() { plugin.Register(Name, setup) }
 
 func setup(c *caddy.Controller) error {
+	routeKlog()
 	p, err := parse(c)
 	if err != nil {
 		return plugin.Error(Name, err)
 	}
-	if p.client, err = p.conn.client(); err != nil {
+	if p.client, err = newClient(p.conn); err != nil {
 		return plugin.Error(Name, err)
 	}
+	p.server = dnsserver.GetConfig(c)
 	startGroup(c).add(p)
-	c.OnStartup(func() error {
-		p.localIPs = boundIPs(c)
-		return nil
-	})
-	dnsserver.GetConfig(c).AddPlugin(func(next plugin.Handler) plugin.Handler {
+	p.server.AddPlugin(func(next plugin.Handler) plugin.Handler {
 		p.Next = next
 		return p
 	})
@@ -52,8 +51,12 @@ func startGroup(c *caddy.Controller) *group {
 func (g *group) add(p *PodName) { g.stanzas = append(g.stanzas, p) }
 
 func (g *group) start() error {
+	// The machine's addresses are read once for the instance, and only if
+	// a server block binds every address.
+	ifaces := sync.OnceValue(interfaceAddrs)
 	var timeout time.Duration
 	for _, p := range g.stanzas {
+		p.localIPs = boundAddrs(p.server.ListenHosts, ifaces)
 		if err := p.start(); err != nil {
 			_ = g.stop() // leave no watch behind; the start error is the one to report
 			return plugin.Error(Name, err)
@@ -66,7 +69,8 @@ func (g *group) start() error {
 		select {
 		case <-p.syncedCh:
 		case <-deadline.C:
-			log.Warningf("starting server with unsynced Kubernetes API (%s)", p.watchKey())
+			// The kubernetes plugin's words, which operators and the fault tests know.
+			log.Warningf("starting server with unsynced Kubernetes API (watch %s not listed after %s)", watchID(p.watchKey()), seconds(timeout))
 			return nil
 		}
 	}

@@ -1,14 +1,17 @@
 package podname
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/podname/podname/plugin/podname/index"
-
+	api "k8s.io/api/core/v1"
 	meta "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/informers"
+	"k8s.io/apimachinery/pkg/runtime"
+	kwatch "k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 )
@@ -18,14 +21,16 @@ import (
 // stanza holds it, so a reload that keeps it does not relist.
 type watch struct {
 	key      string
+	id       string // the key's label in the metrics, see watchID
 	pods     cache.SharedIndexInformer
 	svcs     cache.SharedIndexInformer
 	services *index.Services
 	stats    *watchStats
 	statsReg cache.ResourceEventHandlerRegistration
 	svcReg   cache.ResourceEventHandlerRegistration
-	stop     chan struct{}
-	refs     int // guarded by watches.mu
+	cancel   context.CancelFunc
+	running  sync.WaitGroup // the informers and the stats tracker
+	refs     int            // guarded by watches.mu
 }
 
 // watches holds the live watches by key.
@@ -33,6 +38,15 @@ var watches = struct {
 	mu sync.Mutex
 	m  map[string]*watch
 }{m: map[string]*watch{}}
+
+// watchID is the label a watch's series carry: the first 8 hex digits of
+// the SHA-256 of its key. A key holds kubeconfig paths, URLs and selectors,
+// which do not belong in a label; the id is the same for the same key on
+// every replica and across restarts, and startWatch logs which key it is.
+func watchID(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:4])
+}
 
 // acquireWatch returns the running watch for key, starting it on first use.
 func acquireWatch(key string, client kubernetes.Interface, selector string) (*watch, error) {
@@ -76,33 +90,37 @@ func (w *watch) syncedCheckers() []cache.DoneChecker {
 	return []cache.DoneChecker{w.svcReg.HasSyncedChecker(), w.statsReg.HasSyncedChecker()}
 }
 
-// release drops one reference and stops the watch with the last.
+// release drops one reference. The last one stops the watch and returns
+// once its goroutines have ended.
 func (w *watch) release() {
 	watches.mu.Lock()
-	defer watches.mu.Unlock()
 	if w.refs--; w.refs > 0 {
+		watches.mu.Unlock()
 		return
 	}
 	delete(watches.m, w.key)
-	close(w.stop)
+	// Under the lock: a watch started next for the same key has the same
+	// id, and its series must not be deleted by this one.
 	w.stats.forget()
+	watches.mu.Unlock()
+	w.cancel()
+	w.running.Wait()
 }
 
 func startWatch(key string, client kubernetes.Interface, selector string) (*watch, error) {
 	// No resync (0): projections carry no resourceVersion, and client-go
 	// treats an update whose versions match as a resync, which it delivers
 	// only to handlers that asked for resyncs. With none asked, every
-	// handler is a syncing one and gets every update.
-	podFactory := informers.NewSharedInformerFactoryWithOptions(client, 0,
-		informers.WithTweakListOptions(func(o *meta.ListOptions) { o.LabelSelector = selector }))
-	svcFactory := informers.NewSharedInformerFactory(client, 0)
+	// handler is a syncing one and gets every update. No indexers: nothing
+	// looks pods up but by key.
+	id := watchID(key)
 	w := &watch{
 		key:      key,
-		pods:     podFactory.Core().V1().Pods().Informer(),
-		svcs:     svcFactory.Core().V1().Services().Informer(),
+		id:       id,
+		pods:     cache.NewSharedIndexInformer(listWatch(client, client.CoreV1().Pods(meta.NamespaceAll), selector), &api.Pod{}, 0, cache.Indexers{}),
+		svcs:     cache.NewSharedIndexInformer(listWatch(client, client.CoreV1().Services(meta.NamespaceAll), ""), &api.Service{}, 0, cache.Indexers{}),
 		services: index.NewServices(),
-		stats:    newWatchStats(key),
-		stop:     make(chan struct{}),
+		stats:    newWatchStats(id),
 	}
 	for _, step := range []func() error{
 		func() error { return w.pods.SetTransform(reusingProjections(w.pods.GetStore())) },
@@ -111,12 +129,12 @@ func startWatch(key string, client kubernetes.Interface, selector string) (*watc
 		func() error { return w.svcs.SetWatchErrorHandler(w.watchError("services")) },
 	} {
 		if err := step(); err != nil {
-			return nil, fmt.Errorf("set up watch %s: %w", key, err)
+			return nil, fmt.Errorf("set up watch %s: %w", id, err)
 		}
 	}
 	statsReg, err := w.pods.AddEventHandler(w.stats.handler())
 	if err != nil {
-		return nil, fmt.Errorf("watch %s: count pods: %w", key, err)
+		return nil, fmt.Errorf("watch %s: count pods: %w", id, err)
 	}
 	w.statsReg = statsReg
 	reg, err := w.svcs.AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -125,15 +143,40 @@ func startWatch(key string, client kubernetes.Interface, selector string) (*watc
 		DeleteFunc: w.deleteService,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("watch %s: index services: %w", key, err)
+		return nil, fmt.Errorf("watch %s: index services: %w", id, err)
 	}
 	w.svcReg = reg
 	// The series exist from the start: a dashboard sees 0, not "no data".
-	podsHeld.WithLabelValues(key).Set(0)
-	go w.pods.Run(w.stop)
-	go w.svcs.Run(w.stop)
-	go w.stats.track(w.pods, w.stop)
+	podsHeld.WithLabelValues(id).Set(0)
+	log.Infof("watch %s: %s", id, key)
+	ctx, cancel := context.WithCancel(context.Background())
+	w.cancel = cancel
+	w.running.Go(func() { w.pods.RunWithContext(ctx) })
+	w.running.Go(func() { w.svcs.RunWithContext(ctx) })
+	w.running.Go(func() { w.stats.track(ctx, w.pods) })
 	return w, nil
+}
+
+// lister is the part of a typed client an informer needs.
+type lister[L runtime.Object] interface {
+	List(context.Context, meta.ListOptions) (L, error)
+	Watch(context.Context, meta.ListOptions) (kwatch.Interface, error)
+}
+
+// listWatch lists and watches through c in every namespace, with selector
+// (if any) as the label selector. Like client-go's informer factory, it
+// tells the reflector whether client can stream lists.
+func listWatch[L runtime.Object](client kubernetes.Interface, c lister[L], selector string) cache.ListerWatcher {
+	return cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o meta.ListOptions) (runtime.Object, error) {
+			o.LabelSelector = selector
+			return c.List(ctx, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o meta.ListOptions) (kwatch.Interface, error) {
+			o.LabelSelector = selector
+			return c.Watch(ctx, o)
+		},
+	}, client)
 }
 
 // watchError logs a failed list or watch once per distinct message, so a
@@ -144,7 +187,7 @@ func (w *watch) watchError(resource string) cache.WatchErrorHandler {
 	return func(_ *cache.Reflector, err error) {
 		if msg := err.Error(); msg != last {
 			last = msg
-			log.Warningf("watch of %s (%s): %v", resource, w.key, err)
+			log.Warningf("watch %s of %s: %v", w.id, resource, err)
 		}
 	}
 }
@@ -168,14 +211,14 @@ func (w *watch) deleteService(obj any) {
 func (w *watch) subscribe(h cache.ResourceEventHandler) (cache.ResourceEventHandlerRegistration, error) {
 	reg, err := w.pods.AddEventHandler(h)
 	if err != nil {
-		return nil, fmt.Errorf("watch %s: subscribe: %w", w.key, err)
+		return nil, fmt.Errorf("watch %s: subscribe: %w", w.id, err)
 	}
 	return reg, nil
 }
 
 func (w *watch) unsubscribe(reg cache.ResourceEventHandlerRegistration) error {
 	if err := w.pods.RemoveEventHandler(reg); err != nil {
-		return fmt.Errorf("watch %s: unsubscribe: %w", w.key, err)
+		return fmt.Errorf("watch %s: unsubscribe: %w", w.id, err)
 	}
 	return nil
 }
@@ -187,77 +230,4 @@ func asPod(obj any) *podObject {
 	}
 	o, _ := obj.(*podObject)
 	return o
-}
-
-// watchStats feeds the per-watch metrics from one handler of its own.
-type watchStats struct {
-	label string
-	mu    sync.Mutex
-	held  int
-}
-
-func newWatchStats(key string) *watchStats { return &watchStats{label: key} }
-
-func (s *watchStats) handler() cache.ResourceEventHandler {
-	return cache.ResourceEventHandlerFuncs{
-		AddFunc: func(obj any) {
-			s.event("add", nil, asPod(obj))
-		},
-		UpdateFunc: func(old, cur any) {
-			s.event("update", asPod(old), asPod(cur))
-		},
-		DeleteFunc: func(obj any) {
-			s.event("delete", asPod(obj), nil)
-		},
-	}
-}
-
-func (s *watchStats) event(kind string, old, cur *podObject) {
-	podEvents.WithLabelValues(kind).Inc()
-	s.delivered()
-	d := 0
-	if old.pod() != nil {
-		d--
-	}
-	if cur.pod() != nil {
-		d++
-	}
-	if d == 0 {
-		return
-	}
-	s.mu.Lock()
-	s.held += d
-	podsHeld.WithLabelValues(s.label).Set(float64(s.held))
-	s.mu.Unlock()
-}
-
-func (s *watchStats) delivered() {
-	lastSync.WithLabelValues(s.label).Set(float64(time.Now().UnixNano()) / 1e9)
-}
-
-// track marks the watch as current whenever its resource version moves,
-// bookmarks included, so a quiet cluster does not look stale.
-func (s *watchStats) track(pods cache.SharedIndexInformer, stop <-chan struct{}) {
-	t := time.NewTicker(trackEvery)
-	defer t.Stop()
-	last := ""
-	for {
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-			if rv := pods.LastSyncResourceVersion(); rv != last {
-				last = rv
-				s.delivered()
-			}
-		}
-	}
-}
-
-// trackEvery is how often track looks at the resource version.
-const trackEvery = 5 * time.Second
-
-func (s *watchStats) forget() {
-	podsHeld.DeleteLabelValues(s.label)
-	lastSync.DeleteLabelValues(s.label)
 }

@@ -6,17 +6,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/podname/podname/plugin/podname/index"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	api "k8s.io/api/core/v1"
 	meta "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	kwatch "k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
-
-	"github.com/podname/podname/plugin/podname/index"
 )
 
 // waitFor polls cond until it holds or the deadline passes.
@@ -170,11 +168,29 @@ func TestWatchSharedAndReleased(t *testing.T) {
 	if err := next.stop(); err != nil {
 		t.Fatal(err)
 	}
+	if n := len(watchRefs()); n != 0 {
+		t.Fatalf("%d watches left after every stanza stopped", n)
+	}
+	// The last release returns once the informers have stopped.
+	if w := next.w; !w.pods.IsStopped() || !w.svcs.IsStopped() {
+		t.Fatal("the informers still run after the last stanza released the watch")
+	}
+	for _, name := range []string{"coredns_podname_pods", "coredns_podname_last_sync_timestamp_seconds"} {
+		if n := seriesWith(t, name, "watch", next.w.id); n != 0 {
+			t.Errorf("%s{watch=%q} still exported after the watch stopped", name, next.w.id)
+		}
+	}
+}
+
+// watchRefs returns the live watches' reference counts, by key.
+func watchRefs() map[string]int {
 	watches.mu.Lock()
 	defer watches.mu.Unlock()
-	if len(watches.m) != 0 {
-		t.Fatalf("%d watches left after every stanza stopped", len(watches.m))
+	refs := map[string]int{}
+	for k, w := range watches.m {
+		refs[k] = w.refs
 	}
+	return refs
 }
 
 func TestWatchLabelSelector(t *testing.T) {
@@ -198,15 +214,33 @@ func TestReadyLatches(t *testing.T) {
 	if got, err := testutil.GatherAndCount(prometheus.DefaultGatherer, "coredns_podname_pods", "coredns_podname_conflicts", "coredns_podname_last_sync_timestamp_seconds"); err != nil || got < 3 {
 		t.Fatalf("%d series of pods, conflicts, last sync after an empty sync (%v); want each", got, err)
 	}
-	if testutil.ToFloat64(lastSync.WithLabelValues(p.watchKey())) == 0 {
+	if testutil.ToFloat64(lastSync.WithLabelValues(watchID(p.watchKey()))) == 0 {
 		t.Fatal("last_sync_timestamp_seconds not set at sync")
 	}
 }
 
+// TestWatchID: the label is short, carries nothing of the key, and is the
+// same for the same key in every process (pinned here).
+func TestWatchID(t *testing.T) {
+	for key, want := range map[string]string{
+		"in-cluster,labels=": "b731f68f",
+		"kubeconfig=/etc/coredns/kubeconfig,context=,labels=podname.pix.yun.com/register=true": "6667ee00",
+	} {
+		if got := watchID(key); got != want {
+			t.Errorf("watchID(%q) = %q, want %q", key, got, want)
+		}
+	}
+}
+
 func TestWatchMetrics(t *testing.T) {
+	logs := captureLog(t)
 	client, podWatches := watchedClient(newPod("default", "ws-1", []string{"10.36.0.1"}), newPod("default", "pending", nil))
 	p := startedPlugin(t, client, podWatches)
-	held := podsHeld.WithLabelValues(p.watchKey())
+	id := watchID(p.watchKey())
+	if n := logs.count("watch " + id + ": " + p.watchKey() + "\n"); n != 1 {
+		t.Fatalf("the watch's id and key logged %d times at its start, want once:\n%s", n, logs.buf.String())
+	}
+	held := podsHeld.WithLabelValues(id)
 	if got := testutil.ToFloat64(held); got != 1 {
 		t.Fatalf("coredns_podname_pods = %v, want 1 (the pod without an IP is not held)", got)
 	}
@@ -219,7 +253,7 @@ func TestWatchMetrics(t *testing.T) {
 	if testutil.ToFloat64(podEvents.WithLabelValues("add")) <= adds {
 		t.Fatal("pod_events_total{event=add} did not move")
 	}
-	if testutil.ToFloat64(lastSync.WithLabelValues(p.watchKey())) == 0 {
+	if testutil.ToFloat64(lastSync.WithLabelValues(id)) == 0 {
 		t.Fatal("last_sync_timestamp_seconds not set")
 	}
 }
