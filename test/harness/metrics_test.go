@@ -6,7 +6,7 @@ func TestMetricSum(t *testing.T) {
 	text := `# HELP coredns_podname_pod_events_total x
 coredns_podname_pod_events_total{event="add"} 10
 coredns_podname_pod_events_total{event="update"} 7
-coredns_podname_pods{watch="kubeconfig=/k,context="} 100
+coredns_podname_pods{watch="6667ee00"} 100
 coredns_podname_pods_other 5
 coredns_podname_requests_total{result="hit",server="dns://:53",view="",zone="a.b."} 3
 go_memstats_heap_inuse_bytes 8.5e+06
@@ -21,7 +21,7 @@ go_memstats_heap_inuse_bytes 8.5e+06
 		{"coredns_podname_pod_events_total", map[string]string{"event": "update"}, 7, true},
 		{"coredns_podname_pod_events_total", map[string]string{"event": "delete"}, 0, false},
 		{"coredns_podname_pods", nil, 100, true},
-		{"coredns_podname_pods", map[string]string{"watch": "kubeconfig=/k,context="}, 100, true},
+		{"coredns_podname_pods", map[string]string{"watch": "6667ee00"}, 100, true},
 		{"coredns_podname_requests_total", map[string]string{"result": "hit", "view": ""}, 3, true},
 		{"go_memstats_heap_inuse_bytes", nil, 8.5e6, true},
 		{"coredns_podname", nil, 0, false},
