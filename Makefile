@@ -13,7 +13,7 @@ CLUSTER_CMD := $(PODNAME_CACHE)/podname-cluster
 
 # Debian packages the tests drive: command, then package.
 DEB_TOOLS := dig:bind9-dnsutils ip:iproute2 python3:python3 unshare:util-linux prometheus:prometheus \
-             taskset:util-linux dnsperf:dnsperf
+             taskset:util-linux dnsperf:dnsperf named:bind9 knotd:knot
 
 .PHONY: all help build image demo demo-once test lint unit fuzz e2e deploy-test deps tools cluster-up cluster-down bench bench-smoke clean
 

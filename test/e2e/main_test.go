@@ -16,5 +16,6 @@ import (
 var kube *cluster.Cluster
 
 func TestMain(m *testing.M) {
-	os.Exit(harness.Main(m, "e2e", "e2e", &kube, harness.NeedCoreDNS, harness.NeedCommand("dig", "bind9-dnsutils")))
+	os.Exit(harness.Main(m, "e2e", "e2e", &kube, harness.NeedCoreDNS,
+		harness.NeedCommand("dig", "bind9-dnsutils"), harness.NeedCommand("named", "bind9"), harness.NeedCommand("knotd", "knot")))
 }

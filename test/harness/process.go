@@ -10,17 +10,19 @@ import (
 	"time"
 )
 
-// Process is a running bin/coredns, its Corefile and its log (coredns.log) in Dir.
+// Process is a running program of a test (bin/coredns, a DNS server playing a secondary), its
+// files and its log in Dir.
 type Process struct {
 	Dir     string
 	Started time.Time // just before the process was started
 
+	logPath string
 	cmd     *exec.Cmd
 	done    chan struct{}
 	waitErr error // read only after done is closed
 }
 
-// ProcessOptions are how a Process runs beyond its Corefile.
+// ProcessOptions are how a coredns Process runs beyond its Corefile.
 type ProcessOptions struct {
 	CPUs string   // a taskset CPU list such as "0"; the Go runtime sizes GOMAXPROCS to it
 	Env  []string // added to the test's environment
@@ -37,24 +39,31 @@ func StartProcess(dir, corefile string, o ProcessOptions) (*Process, error) {
 	if err := os.WriteFile(conf, []byte(corefile), 0o644); err != nil {
 		return nil, fmt.Errorf("write Corefile: %w", err)
 	}
-	logf, err := os.Create(filepath.Join(dir, "coredns.log"))
-	if err != nil {
-		return nil, fmt.Errorf("create coredns log: %w", err)
-	}
 	cmd := exec.Command(bin, "-conf", conf)
 	if o.CPUs != "" {
 		// taskset execs coredns in its own process, so the PID stays coredns's.
 		cmd = exec.Command("taskset", "-c", o.CPUs, bin, "-conf", conf)
 	}
-	cmd.Stdout, cmd.Stderr = logf, logf
 	if len(o.Env) > 0 {
 		cmd.Env = append(os.Environ(), o.Env...)
 	}
+	return Run(dir, "coredns", cmd)
+}
+
+// Run starts cmd with its output in dir/NAME.log, in a process group of its own that dies with
+// the test. It returns once the process runs.
+func Run(dir, name string, cmd *exec.Cmd) (*Process, error) {
+	logPath := filepath.Join(dir, name+".log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, fmt.Errorf("create %s log: %w", name, err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	p := &Process{Dir: dir, cmd: cmd, done: make(chan struct{}), Started: time.Now()}
+	p := &Process{Dir: dir, logPath: logPath, cmd: cmd, done: make(chan struct{}), Started: time.Now()}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
-		return nil, fmt.Errorf("start coredns: %w", err)
+		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	go func() {
 		p.waitErr = cmd.Wait()
@@ -64,12 +73,12 @@ func StartProcess(dir, corefile string, o ProcessOptions) (*Process, error) {
 	return p, nil
 }
 
-// PID is the coredns process's ID, for what the process holds (/proc/PID).
+// PID is the process's ID, for what the process holds (/proc/PID).
 func (p *Process) PID() int { return p.cmd.Process.Pid }
 
-// Log returns what coredns has printed so far.
+// Log returns what the process has printed so far.
 func (p *Process) Log() string {
-	b, _ := os.ReadFile(filepath.Join(p.Dir, "coredns.log"))
+	b, _ := os.ReadFile(p.logPath)
 	return string(b)
 }
 
@@ -98,7 +107,7 @@ func (p *Process) Stop() error {
 		return nil
 	}
 	if err := syscall.Kill(-p.PID(), syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("stop coredns: %w", err)
+		return fmt.Errorf("stop %s: %w", p.cmd.Path, err)
 	}
 	timer := time.NewTimer(10 * time.Second)
 	defer timer.Stop()
@@ -109,7 +118,7 @@ func (p *Process) Stop() error {
 	}
 	var exit *exec.ExitError
 	if p.waitErr != nil && !errors.As(p.waitErr, &exit) {
-		return fmt.Errorf("stop coredns: %w", p.waitErr)
+		return fmt.Errorf("stop %s: %w", p.cmd.Path, p.waitErr)
 	}
 	return nil
 }

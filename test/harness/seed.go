@@ -88,3 +88,15 @@ func Indexable(p *corev1.Pod) bool {
 	return p.Status.PodIP != "" && p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed &&
 		p.DeletionTimestamp == nil
 }
+
+// PodIPs are pod's IPs, from status.podIPs, or status.podIP when that is empty.
+func PodIPs(p corev1.Pod) []string {
+	var ips []string
+	for _, ip := range p.Status.PodIPs {
+		ips = append(ips, ip.IP)
+	}
+	if len(ips) == 0 && p.Status.PodIP != "" {
+		ips = []string{p.Status.PodIP}
+	}
+	return ips
+}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/podname/podname/test/harness"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -42,18 +43,6 @@ func kubeletResolvConf(ns string) string {
 // searchDomains is the search list of a ClusterFirst pod in namespace ns.
 func searchDomains(ns string) []string {
 	return []string{ns + ".svc.cluster.local", "svc.cluster.local", "cluster.local"}
-}
-
-// podIPs are the pod's IPs as the API server holds them.
-func podIPs(p corev1.Pod) []string {
-	var ips []string
-	for _, ip := range p.Status.PodIPs {
-		ips = append(ips, ip.IP)
-	}
-	if len(ips) == 0 && p.Status.PodIP != "" {
-		ips = []string{p.Status.PodIP}
-	}
-	return ips
 }
 
 // bind is a file bind-mounted over target in a process's own mount namespace.
@@ -114,7 +103,7 @@ func startServer(t *testing.T, python, script, registry, dir string, pod corev1.
 	}
 	paths, err := writeFiles(dir, map[string]string{
 		"hostname":    pod.Name + "\n",
-		"hosts":       kubeletHosts(pod.Name, podIPs(pod)),
+		"hosts":       kubeletHosts(pod.Name, harness.PodIPs(pod)),
 		"resolv.conf": kubeletResolvConf(pod.Namespace),
 	})
 	if err != nil {

@@ -73,10 +73,10 @@ func runInside(t *testing.T, ns string) {
 		if p.Spec.Subdomain != "" || p.Spec.Hostname != "" {
 			t.Fatalf("pod %s has subdomain %q, hostname %q: the seed's Deployment sets neither", p.Name, p.Spec.Subdomain, p.Spec.Hostname)
 		}
-		for _, ip := range podIPs(p) {
+		for _, ip := range harness.PodIPs(p) {
 			addToLoopback(t, ip)
 		}
-		t.Logf("pod %s has IP %s", p.Name, strings.Join(podIPs(p), ","))
+		t.Logf("pod %s has IP %s", p.Name, strings.Join(harness.PodIPs(p), ","))
 	}
 
 	dns := startCoreDNS(t, kube.Kubeconfig())
