@@ -78,25 +78,36 @@ func (x *Index) Update(old, cur *Pod) (shared []string) {
 	if !wantOld && !wantCur {
 		return nil
 	}
+	if !wantOld {
+		old = nil
+	}
+	if !wantCur {
+		cur = nil
+	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	x.changed.Store(time.Now().Unix())
+	return x.update(old, cur)
+}
+
+// update replaces old with cur, either of which may be nil; x.mu is held.
+func (x *Index) update(old, cur *Pod) (shared []string) {
 	var wasShared [2]bool // cur's names already shared: their conflict is not new
-	if wantCur {
+	if cur != nil {
 		for i, k := range keys(cur) {
 			_, wasShared[i] = x.names.more[k]
 		}
 	}
-	if wantOld {
+	if old != nil {
 		x.remove(old)
 	}
-	if wantCur {
+	if cur != nil {
 		for i, k := range x.add(cur) {
 			if k != "" && !wasShared[i] {
 				shared = append(shared, k)
 			}
 		}
 	}
-	x.changed.Store(time.Now().Unix())
 	return shared
 }
 
@@ -270,13 +281,19 @@ func (x *Index) PTR(ip netip.Addr) (name string, held bool) {
 	if p == nil {
 		return "", false
 	}
+	return x.ptrName(p), true
+}
+
+// ptrName is the name a PTR to p gives: its kubelet hostname if p wins it,
+// else its pod name if p wins that, else ""; x.mu is held.
+func (x *Index) ptrName(p *Pod) string {
 	if h := p.Hostname(); x.names.win[h] == p {
-		return h, true
+		return h
 	}
 	if p.NameOK && x.names.win[p.Name] == p {
-		return p.Name, true
+		return p.Name
 	}
-	return "", true
+	return ""
 }
 
 // HasReverseBelow reports whether a held IP lies inside prefix.
