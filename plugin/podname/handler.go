@@ -194,17 +194,19 @@ func (a *answer) hdr(t uint16) dns.RR_Header {
 	return dns.RR_Header{Name: a.q.Name, Rrtype: t, Class: dns.ClassINET, Ttl: a.p.ttl}
 }
 
-// soa is built as plugin.SOA builds it; the serial is the index's last change.
-func (a *answer) soa() dns.RR {
+func (a *answer) soa() dns.RR { return a.p.soa(a.zoneInQuery, a.zone, a.p.serial(a.zone)) }
+
+// soa is built as plugin.SOA builds it, with the zone's serial.
+func (p *PodName) soa(owner, zone string, serial uint32) *dns.SOA {
 	return &dns.SOA{
-		Hdr:     dns.RR_Header{Name: a.zoneInQuery, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: min(a.p.ttl, 300)},
-		Ns:      "ns.dns." + a.zone,
-		Mbox:    "hostmaster." + a.zone,
-		Serial:  a.p.idx.Serial(),
+		Hdr:     dns.RR_Header{Name: owner, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: min(p.ttl, 300)},
+		Ns:      "ns.dns." + zone,
+		Mbox:    "hostmaster." + zone,
+		Serial:  serial,
 		Refresh: 7200,
 		Retry:   1800,
 		Expire:  86400,
-		Minttl:  a.p.ttl,
+		Minttl:  p.ttl,
 	}
 }
 

@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"time"
 )
 
 // Options says which pods an Index holds and how it ranks them.
@@ -32,8 +30,6 @@ type Index struct {
 	nets  map[netip.Prefix]int32      // reverse-zone ancestors of held IPs
 	sets  map[string]map[Labels]int32 // namespace -> label set -> pods
 	pods  int
-
-	changed atomic.Int64 // Unix time of the last change, the SOA serial
 }
 
 // New returns an empty Index reading Service selectors from svcs.
@@ -55,9 +51,11 @@ func New(opts Options, svcs *Services) *Index {
 	}
 	x.names = newRanked[string](x.older)
 	x.ips = newRanked[netip.Addr](newer)
-	x.changed.Store(time.Now().Unix())
 	return x
 }
+
+// Services returns the Service selectors the index reads.
+func (x *Index) Services() *Services { return x.svcs }
 
 // Wants reports whether p belongs in this index.
 func (x *Index) Wants(p *Pod) bool {
@@ -86,7 +84,6 @@ func (x *Index) Update(old, cur *Pod) (shared []string) {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.changed.Store(time.Now().Unix())
 	return x.update(old, cur)
 }
 
@@ -316,9 +313,6 @@ func (x *Index) Len() int {
 	defer x.mu.RUnlock()
 	return x.pods
 }
-
-// Serial is the Unix time of the last change, for the SOA.
-func (x *Index) Serial() uint32 { return uint32(x.changed.Load()) }
 
 // older ranks name holders: listed namespace first, then the oldest pod,
 // then namespace and pod name, so every replica picks the same winner.
