@@ -210,12 +210,14 @@ func (p *PodName) soa(owner, zone string, serial uint32) *dns.SOA {
 	}
 }
 
+func (a *answer) ns() (answer, extra []dns.RR) { return a.p.ns(a.q.Name, a.zone) }
+
 // ns is the apex NS record, ns.dns.<zone>, with the server's addresses as glue.
-func (a *answer) ns() (answer, extra []dns.RR) {
-	target := "ns.dns." + a.zone
-	answer = []dns.RR{&dns.NS{Hdr: dns.RR_Header{Name: a.q.Name, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: a.p.ttl}, Ns: target}}
-	for _, ip := range a.p.localAddrs() {
-		h := dns.RR_Header{Name: target, Class: dns.ClassINET, Ttl: a.p.ttl}
+func (p *PodName) ns(owner, zone string) (answer, extra []dns.RR) {
+	target := "ns.dns." + zone
+	answer = []dns.RR{&dns.NS{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: p.ttl}, Ns: target}}
+	for _, ip := range p.localAddrs() {
+		h := dns.RR_Header{Name: target, Class: dns.ClassINET, Ttl: p.ttl}
 		if ip.Is4() {
 			h.Rrtype = dns.TypeA
 			extra = append(extra, &dns.A{Hdr: h, A: ip.AsSlice()})
