@@ -3,18 +3,21 @@ package podname
 import (
 	"fmt"
 	"maps"
-	"time"
 
 	"github.com/podname/podname/plugin/podname/index"
 
 	"k8s.io/client-go/tools/cache"
 )
 
-// startZones gives the stanza its zones' serials, fed by the shared watch.
+// startZones gives the stanza its zones' serials, fed by the shared watch,
+// and with the transfer plugin in the server block their IXFR journals.
 func (p *PodName) startZones(w *watch) {
 	p.zs = newZoneSet(p.Zones, p.inZone)
 	p.zs.podsSynced = func() uint64 { return parseRV(w.pods.LastSyncResourceVersion()) }
 	p.zs.servicesSynced = func() uint64 { return parseRV(w.svcs.LastSyncResourceVersion()) }
+	if p.xfrOpts.plugin != nil && p.xfrOpts.plugin() != nil {
+		p.zs.keepJournals(p.xfrOpts.journalRecords, p.xfrOpts.journalAge)
+	}
 }
 
 // eventRV is the resource version an event carries: the new version's,
@@ -38,7 +41,7 @@ func (p *PodName) applyPod(at uint64, old, cur *index.Pod) (shared []string) {
 		return p.idx.Update(old, cur) // the list's records need no steps
 	}
 	shared, removed, added := p.idx.Apply(old, cur)
-	p.zs.step(at, removed, added, time.Now())
+	p.zs.step(at, removed, added)
 	return shared
 }
 
@@ -74,10 +77,10 @@ func (p *PodName) onService(old, cur *serviceObject) {
 		p.idx.Services().Delete(old.Namespace, old.Name)
 	case cur != nil:
 		removed, added := p.idx.SetService(cur.Namespace, cur.Name, cur.Selector)
-		p.zs.step(at, removed, added, time.Now())
+		p.zs.step(at, removed, added)
 	case old != nil:
 		removed, added := p.idx.DeleteService(old.Namespace, old.Name)
-		p.zs.step(at, removed, added, time.Now())
+		p.zs.step(at, removed, added)
 	}
 }
 

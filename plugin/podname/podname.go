@@ -37,6 +37,7 @@ type PodName struct {
 	conn           connection
 	selector       string // normalized label selector
 	startupTimeout time.Duration
+	xfrOpts        transferOptions
 	client         kubernetes.Interface
 
 	idx      *index.Index

@@ -48,9 +48,10 @@ type zoneState struct {
 	reverse bool
 	prefix  netip.Prefix // of a reverse zone: the addresses inside it
 
-	rv     uint64        // the resource version the records stand for; zoneSet.mu
-	serial atomic.Uint32 // uint32(rv), for ServeDNS without the lock
-	served atomic.Bool   // a transfer gave the records at rv out
+	rv      uint64        // the resource version the records stand for; zoneSet.mu
+	serial  atomic.Uint32 // uint32(rv), for ServeDNS without the lock
+	served  atomic.Bool   // a transfer gave the records at rv out
+	journal *journal      // the last steps, for IXFR; nil without the transfer plugin
 }
 
 // zoneSet is a stanza's zones and the events that move their serials.
@@ -62,6 +63,7 @@ type zoneSet struct {
 	// podsSynced and servicesSynced are the informers' last synced
 	// resource versions, 0 without a watch.
 	podsSynced, servicesSynced func() uint64
+	now                        func() time.Time
 
 	mu     sync.RWMutex
 	seen   uint64 // the newest resource version of any event handled
@@ -69,7 +71,7 @@ type zoneSet struct {
 }
 
 func newZoneSet(names []string, inZone func(*zoneState, index.Record) bool) *zoneSet {
-	s := &zoneSet{byName: map[string]*zoneState{}, inZone: inZone, podsSynced: noVersion, servicesSynced: noVersion}
+	s := &zoneSet{byName: map[string]*zoneState{}, inZone: inZone, podsSynced: noVersion, servicesSynced: noVersion, now: time.Now}
 	for _, n := range names {
 		z := &zoneState{name: n, reverse: isReverse(n)}
 		if z.reverse {
@@ -82,6 +84,16 @@ func newZoneSet(names []string, inZone func(*zoneState, index.Record) bool) *zon
 }
 
 func noVersion() uint64 { return 0 }
+
+// keepJournals gives every zone a journal for IXFR, before any change.
+func (s *zoneSet) keepJournals(records int, age time.Duration) {
+	if records == 0 {
+		return // IXFR always sends the whole zone
+	}
+	for _, z := range s.zones {
+		z.journal = newJournal(records, age)
+	}
+}
 
 // at returns the resource version an event's changes stand for, given the
 // event's own (0 if unknown). A watch delivers events in version order, so
@@ -115,7 +127,8 @@ func (s *zoneSet) list() {
 
 // step records a change of the index's records, standing for resource
 // version at, in the zones it touches; s.mu is held.
-func (s *zoneSet) step(at uint64, removed, added []index.Record, now time.Time) {
+func (s *zoneSet) step(at uint64, removed, added []index.Record) {
+	now := s.now()
 	for _, z := range s.zones {
 		del, add := s.filter(z, removed), s.filter(z, added)
 		if len(del)+len(add) > 0 {
@@ -145,9 +158,15 @@ func (z *zoneState) advance(at uint64, del, add []index.Record, now time.Time) {
 	case at > z.rv:
 		z.rv = at
 	case !z.served.Load():
+		if z.journal != nil {
+			z.journal.merge(uint32(z.rv), del, add, now)
+		}
 		return
 	default:
 		z.rv++
+	}
+	if z.journal != nil {
+		z.journal.add(uint32(from), uint32(z.rv), del, add, now)
 	}
 	z.served.Store(false)
 	z.serial.Store(uint32(z.rv))

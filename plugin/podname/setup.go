@@ -18,6 +18,7 @@ func setup(c *caddy.Controller) error {
 	if p.client, err = p.conn.client(); err != nil {
 		return plugin.Error(Name, err)
 	}
+	p.xfrOpts.plugin = transferPlugin(c)
 	startGroup(c).add(p)
 	c.OnStartup(func() error {
 		p.localIPs = boundIPs(c)

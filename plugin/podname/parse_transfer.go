@@ -1,0 +1,60 @@
+package podname
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/coredns/caddy"
+	"github.com/coredns/coredns/core/dnsserver"
+	"github.com/coredns/coredns/plugin/transfer"
+)
+
+const (
+	defaultJournalRecords = 5000
+	maxJournalRecords     = 1_000_000
+	defaultJournalAge     = time.Hour
+)
+
+// transferOptions are a stanza's options for zone transfers; they matter
+// only when the server block has the transfer plugin.
+type transferOptions struct {
+	journalRecords int
+	journalAge     time.Duration
+	// plugin finds the server block's transfer plugin once the server is
+	// built; nil when there is none.
+	plugin func() *transfer.Transfer
+}
+
+func defaultTransferOptions() transferOptions {
+	return transferOptions{journalRecords: defaultJournalRecords, journalAge: defaultJournalAge}
+}
+
+// transferPlugin looks the transfer plugin up in c's server block, as the
+// file plugin does; the registry is filled only when the server is built.
+func transferPlugin(c *caddy.Controller) func() *transfer.Transfer {
+	return func() *transfer.Transfer {
+		t, _ := dnsserver.GetConfig(c).Handler("transfer").(*transfer.Transfer)
+		return t
+	}
+}
+
+// parseJournal reads `ixfr_journal RECORDS [AGE]`.
+func parseJournal(c *caddy.Controller, p *PodName) error {
+	args := c.RemainingArgs()
+	if len(args) != 1 && len(args) != 2 {
+		return argErr(c, "ixfr_journal", "RECORDS [AGE]")
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil || n < 0 || n > maxJournalRecords {
+		return c.Errf("ixfr_journal: %q is not a number of records from 0 to %d", args[0], maxJournalRecords)
+	}
+	p.xfrOpts.journalRecords = n
+	if len(args) == 2 {
+		d, err := time.ParseDuration(args[1])
+		if err != nil || d <= 0 {
+			return c.Errf("ixfr_journal: %q is not a duration such as 1h", args[1])
+		}
+		p.xfrOpts.journalAge = d
+	}
+	return nil
+}
