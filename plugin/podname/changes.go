@@ -10,13 +10,18 @@ import (
 )
 
 // startZones gives the stanza its zones' serials, fed by the shared watch,
-// and with the transfer plugin in the server block their IXFR journals.
+// and with the transfer plugin in the server block their IXFR journals and
+// NOTIFYs to the plugin's secondaries (sent once the stanza runs).
 func (p *PodName) startZones(w *watch) {
 	p.zs = newZoneSet(p.Zones, p.inZone)
 	p.zs.podsSynced = func() uint64 { return parseRV(w.pods.LastSyncResourceVersion()) }
 	p.zs.servicesSynced = func() uint64 { return parseRV(w.svcs.LastSyncResourceVersion()) }
-	if p.xfrOpts.plugin != nil && p.xfrOpts.plugin() != nil {
+	if p.xfrOpts.plugin == nil {
+		return
+	}
+	if t := p.xfrOpts.plugin(); t != nil {
 		p.zs.keepJournals(p.xfrOpts.journalRecords, p.xfrOpts.journalAge)
+		p.zs.notify = newNotifier(t.Notify, p.xfrOpts.notifyInterval)
 	}
 }
 

@@ -85,7 +85,7 @@ func FuzzParse(f *testing.F) {
 	f.Add("podname 10.0.0.0/8 example.org {\n labels app in (a,b)\n hostnetwork\n startup_timeout 1s\n fallthrough\n}")
 	f.Add("podname . {\n endpoint http://x\n}")
 	f.Add("podname example.org {\n ttl 99999999999999999999\n}")
-	f.Add("podname example.org {\n ixfr_journal 100 10m\n}")
+	f.Add("podname example.org {\n ixfr_journal 100 10m\n notify_interval 2s\n}")
 	f.Fuzz(func(t *testing.T, corefile string) {
 		c := caddy.NewTestController("dns", corefile)
 		p, err := parse(c)

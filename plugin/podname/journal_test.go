@@ -133,12 +133,12 @@ func TestJournalOnlyWithTransfer(t *testing.T) {
 	client, podWatches := watchedClient()
 	without := startedPlugin(t, client, podWatches, func(p *PodName) {
 		p.xfrOpts = defaultTransferOptions()
-		p.xfrOpts.plugin = func() *transfer.Transfer { return nil }
+		p.xfrOpts.plugin = func() secondaries { return nil }
 	})
 	with := startedPlugin(t, client, podWatches, func(p *PodName) {
 		p.conn.endpoint = "http://fake-with-transfer"
 		p.xfrOpts = defaultTransferOptions()
-		p.xfrOpts.plugin = func() *transfer.Transfer { return &transfer.Transfer{} }
+		p.xfrOpts.plugin = func() secondaries { return &transfer.Transfer{} }
 	})
 	if j := without.zs.byName[zone].journal; j != nil {
 		t.Error("a journal without the transfer plugin")

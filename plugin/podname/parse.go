@@ -75,6 +75,7 @@ var options = map[string]func(*caddy.Controller, *PodName) error{
 	"startup_timeout": parseStartupTimeout,
 	"fallthrough":     parseFallthrough,
 	"ixfr_journal":    parseJournal,
+	"notify_interval": parseNotifyInterval,
 }
 
 func parseKubeconfig(c *caddy.Controller, p *PodName) error {

@@ -13,6 +13,7 @@ const (
 	defaultJournalRecords = 5000
 	maxJournalRecords     = 1_000_000
 	defaultJournalAge     = time.Hour
+	defaultNotifyInterval = time.Second
 )
 
 // transferOptions are a stanza's options for zone transfers; they matter
@@ -20,21 +21,27 @@ const (
 type transferOptions struct {
 	journalRecords int
 	journalAge     time.Duration
+	notifyInterval time.Duration
 	// plugin finds the server block's transfer plugin once the server is
 	// built; nil when there is none.
-	plugin func() *transfer.Transfer
+	plugin func() secondaries
 }
 
+// secondaries is where NOTIFYs go: the transfer plugin's `to` addresses.
+type secondaries interface{ Notify(zone string) error }
+
 func defaultTransferOptions() transferOptions {
-	return transferOptions{journalRecords: defaultJournalRecords, journalAge: defaultJournalAge}
+	return transferOptions{journalRecords: defaultJournalRecords, journalAge: defaultJournalAge, notifyInterval: defaultNotifyInterval}
 }
 
 // transferPlugin looks the transfer plugin up in c's server block, as the
 // file plugin does; the registry is filled only when the server is built.
-func transferPlugin(c *caddy.Controller) func() *transfer.Transfer {
-	return func() *transfer.Transfer {
-		t, _ := dnsserver.GetConfig(c).Handler("transfer").(*transfer.Transfer)
-		return t
+func transferPlugin(c *caddy.Controller) func() secondaries {
+	return func() secondaries {
+		if t, ok := dnsserver.GetConfig(c).Handler("transfer").(*transfer.Transfer); ok && t != nil {
+			return t
+		}
+		return nil
 	}
 }
 
@@ -56,5 +63,19 @@ func parseJournal(c *caddy.Controller, p *PodName) error {
 		}
 		p.xfrOpts.journalAge = d
 	}
+	return nil
+}
+
+// parseNotifyInterval reads `notify_interval DURATION`.
+func parseNotifyInterval(c *caddy.Controller, p *PodName) error {
+	args := c.RemainingArgs()
+	if len(args) != 1 {
+		return argErr(c, "notify_interval", "DURATION")
+	}
+	d, err := time.ParseDuration(args[0])
+	if err != nil || d <= 0 {
+		return c.Errf("notify_interval: %q is not a duration such as 1s", args[0])
+	}
+	p.xfrOpts.notifyInterval = d
 	return nil
 }

@@ -94,6 +94,7 @@ func (p *PodName) start() error {
 		return err
 	}
 	p.w, p.reg, p.svcReg = w, reg, svcReg
+	p.zs.startNotify()
 	conflicts.WithLabelValues(p.primary).Set(float64(p.idx.Conflicts()))
 	go func() {
 		if cache.WaitFor(wait.ContextForChannel(p.stopCh), "", append(w.syncedCheckers(), reg.HasSyncedChecker(), svcReg.HasSyncedChecker())...) {
@@ -114,6 +115,7 @@ func (p *PodName) stop() error {
 			return
 		}
 		close(p.stopCh)
+		p.zs.stopNotify()
 		err = errors.Join(p.w.unsubscribe(p.reg), p.w.unsubscribeServices(p.svcReg))
 		p.w.release()
 	})

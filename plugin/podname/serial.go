@@ -68,6 +68,8 @@ type zoneSet struct {
 	mu     sync.RWMutex
 	seen   uint64 // the newest resource version of any event handled
 	listed bool   // the first list is in: changes are serial steps from now
+
+	notify *notifier // nil without the transfer plugin
 }
 
 func newZoneSet(names []string, inZone func(*zoneState, index.Record) bool) *zoneSet {
@@ -121,6 +123,9 @@ func (s *zoneSet) list() {
 	for _, z := range s.zones {
 		z.rv = s.seen
 		z.serial.Store(uint32(s.seen))
+		if s.notify != nil {
+			s.notify.changed(z.name) // secondaries learn a restart's serial at once
+		}
 	}
 	s.listed = true
 }
@@ -131,8 +136,8 @@ func (s *zoneSet) step(at uint64, removed, added []index.Record) {
 	now := s.now()
 	for _, z := range s.zones {
 		del, add := s.filter(z, removed), s.filter(z, added)
-		if len(del)+len(add) > 0 {
-			z.advance(at, del, add, now)
+		if len(del)+len(add) > 0 && z.advance(at, del, add, now) && s.notify != nil {
+			s.notify.changed(z.name)
 		}
 	}
 }
@@ -147,12 +152,12 @@ func (s *zoneSet) filter(z *zoneState, recs []index.Record) []index.Record {
 	return out
 }
 
-// advance moves the zone to resource version at after its records changed.
-// An older event (from a list, or the other watch) completes the state the
-// zone's version stands for, so it keeps the serial unless a transfer gave
-// that state out already: then it takes the next serial, so no two record
-// sets ever go out under one serial from here.
-func (z *zoneState) advance(at uint64, del, add []index.Record, now time.Time) {
+// advance moves the zone to resource version at after its records changed,
+// and reports whether the serial moved. An older event (from a list, or the
+// other watch) completes the state the zone's version stands for, so it
+// keeps the serial unless a transfer gave that state out already: then it
+// takes the next serial, so no two record sets go out under one serial.
+func (z *zoneState) advance(at uint64, del, add []index.Record, now time.Time) bool {
 	from := z.rv
 	switch {
 	case at > z.rv:
@@ -161,7 +166,7 @@ func (z *zoneState) advance(at uint64, del, add []index.Record, now time.Time) {
 		if z.journal != nil {
 			z.journal.merge(uint32(z.rv), del, add, now)
 		}
-		return
+		return false
 	default:
 		z.rv++
 	}
@@ -174,6 +179,7 @@ func (z *zoneState) advance(at uint64, del, add []index.Record, now time.Time) {
 		log.Warningf("zone %s: serial %d follows %d by 2^31 or more; secondaries take it for older until the next change (RFC 1982)",
 			z.name, uint32(z.rv), uint32(from))
 	}
+	return true
 }
 
 // serial returns zone's serial, 0 before the first list.

@@ -20,7 +20,7 @@ func TestParse(t *testing.T) {
 		{`podname`, []string{"mgmt.pix.yun.com.:53"}, func(p *PodName) bool {
 			return slices.Equal(p.Zones, []string{"mgmt.pix.yun.com."}) && p.ttl == 5 &&
 				p.startupTimeout == 5*time.Second && p.conn.key() == "in-cluster" &&
-				p.xfrOpts.journalRecords == 5000 && p.xfrOpts.journalAge == time.Hour
+				p.xfrOpts.journalRecords == 5000 && p.xfrOpts.journalAge == time.Hour && p.xfrOpts.notifyInterval == time.Second
 		}},
 		{`podname Mgmt.Pix.Yun.Com 10.36.0.0/16 ip6.arpa`, nil, func(p *PodName) bool {
 			return slices.Equal(p.Zones, []string{"mgmt.pix.yun.com.", "36.10.in-addr.arpa.", "ip6.arpa."}) &&
@@ -54,6 +54,9 @@ func TestParse(t *testing.T) {
 		}},
 		{"podname example.org {\n ixfr_journal 0\n}", nil, func(p *PodName) bool {
 			return p.xfrOpts.journalRecords == 0 && p.xfrOpts.journalAge == time.Hour
+		}},
+		{"podname example.org {\n notify_interval 250ms\n}", nil, func(p *PodName) bool {
+			return p.xfrOpts.notifyInterval == 250*time.Millisecond
 		}},
 		{"podname example.org {\n fallthrough in-addr.arpa\n}", nil, func(p *PodName) bool {
 			return !p.Fall.Through("x.example.org.") && p.Fall.Through("1.0.0.10.in-addr.arpa.")
@@ -118,6 +121,10 @@ func TestParseErrors(t *testing.T) {
 		{"podname example.org {\n ixfr_journal many\n}", nil, "ixfr_journal: \"many\""},
 		{"podname example.org {\n ixfr_journal 10 0s\n}", nil, "ixfr_journal: \"0s\" is not a duration"},
 		{"podname example.org {\n ixfr_journal 10 soon\n}", nil, "ixfr_journal: \"soon\""},
+		{"podname example.org {\n notify_interval\n}", nil, "notify_interval: wrong number of arguments"},
+		{"podname example.org {\n notify_interval 1s 2s\n}", nil, "notify_interval: wrong number of arguments"},
+		{"podname example.org {\n notify_interval 0s\n}", nil, "notify_interval: \"0s\" is not a duration"},
+		{"podname example.org {\n notify_interval 5\n}", nil, "notify_interval: \"5\""},
 		{"podname example.org\npodname example.net", nil, "once per Server Block"},
 	}
 	for _, tc := range cases {
