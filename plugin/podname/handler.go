@@ -26,7 +26,7 @@ func (p *PodName) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 	case q.Qclass != dns.ClassINET && q.Qclass != dns.ClassANY:
 		return dns.RcodeRefused, nil
 	case q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR:
-		return dns.RcodeRefused, nil // zone transfer is not offered
+		return dns.RcodeRefused, nil // transfers go through the transfer plugin, which runs first
 	case p.idx == nil:
 		return dns.RcodeServerFailure, errNotStarted
 	}

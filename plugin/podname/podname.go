@@ -122,7 +122,7 @@ func (p *PodName) stop() error {
 	return err
 }
 
-// onPod applies one pod event to the index.
+// onPod applies one pod event to the index and the zones' serials.
 func (p *PodName) onPod(old, cur *podObject) {
 	at := p.zs.at(eventRV(old, cur), p.zs.podsSynced)
 	if old.equal(cur) {
