@@ -12,6 +12,7 @@ import (
 
 	api "k8s.io/api/core/v1"
 	meta "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
 )
 
 func TestSerialNewer(t *testing.T) {
@@ -113,13 +114,21 @@ func TestSerialOlderEvents(t *testing.T) {
 	p := newTestPlugin(t, `podname mgmt.pix.yun.com`, nil, nil)
 	synced := uint64(50)
 	p.zs.podsSynced = func() uint64 { return synced }
+	held := map[string]*podObject{}
 	add := func(name string, rv int) {
-		p.onPod(nil, project(newPod("default", name, []string{"10.0.0.1"}, resourceVersion(rv))))
+		held[name] = project(newPod("default", name, []string{"10.0.0.1"}, resourceVersion(rv)))
+		p.onPod(nil, held[name])
 	} // resourceVersion(0) gives "0", which is malformed
 	add("a", 40)
 	if got := p.serial(zone); got != 40 {
 		t.Fatalf("serial %d after a watch event at 40", got)
 	}
+	synced = 45
+	p.onPod(held["a"], held["a"]) // a relist replays a pod unchanged
+	if got := p.serial(zone); got != 40 {
+		t.Fatalf("serial %d after a relist that changed nothing", got)
+	}
+	synced = 50
 	add("b", 30) // a relist's: older than what the watch gave
 	if got := p.serial(zone); got != 50 {
 		t.Fatalf("serial %d after a relisted change, want the synced version 50", got)
@@ -137,14 +146,19 @@ func TestSerialOlderEvents(t *testing.T) {
 	if got := p.serial(zone); got != 60 {
 		t.Fatalf("serial %d after a watch event at 60", got)
 	}
+	synced = 70
+	p.onPod(asPod(cache.DeletedFinalStateUnknown{Key: "default/b", Obj: held["b"]}), nil)
+	if got := p.serial(zone); got != 70 {
+		t.Fatalf("serial %d after a tombstone, want the synced version 70", got)
+	}
 	add("f", 0) // malformed: no version
-	if got := p.serial(zone); got != 60 {
-		t.Fatalf("serial %d after a change without a version, want 60 (no transfer gave it out)", got)
+	if got := p.serial(zone); got != 70 {
+		t.Fatalf("serial %d after a change without a version, want 70 (no transfer gave it out)", got)
 	}
 	p.zs.byName[zone].served.Store(true)
 	add("g", 0)
-	if got := p.serial(zone); got != 61 {
-		t.Fatalf("serial %d after a change without a version once 60 was given out, want 61", got)
+	if got := p.serial(zone); got != 71 {
+		t.Fatalf("serial %d after a change without a version once 70 was given out, want 71", got)
 	}
 }
 
