@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coredns/coredns/plugin/file"
 	"github.com/coredns/coredns/plugin/test"
@@ -115,5 +117,56 @@ func BenchmarkIndexMemory(b *testing.B) {
 			b.Fatalf("indexed %d, stored %d", idx.Len(), len(store.ListKeys()))
 		}
 		runtime.KeepAlive(store)
+	}
+}
+
+// BenchmarkTransfer: an AXFR of the benchPods zone, and an IXFR of it after
+// 50 pods changed address, with the records each sends.
+func BenchmarkTransfer(b *testing.B) {
+	pods := make([]*api.Pod, benchPods)
+	for i := range pods {
+		_, _, podFor := benchPod(i)
+		pods[i] = podFor()
+		pods[i].ResourceVersion = "10" // serial 0 would ask for an AXFR
+	}
+	p := newTestPlugin(&testing.T{}, seedStanza, pods, nil)
+	p.zs.keepJournals(defaultJournalRecords, time.Hour)
+	base := p.serial(seedZone)
+	for i := range 50 {
+		old := project(pods[i])
+		moved := pods[i].DeepCopy()
+		moved.Status.PodIPs = []api.PodIP{{IP: fmt.Sprintf("10.250.0.%d", i)}}
+		moved.ResourceVersion = strconv.Itoa(11 + i)
+		p.onPod(old, project(moved))
+	}
+	for name, serial := range map[string]uint32{"axfr": 0, "ixfr-after-50": base} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				n = len(transferred(b, p, seedZone, serial))
+			}
+			b.ReportMetric(float64(n), "records")
+		})
+	}
+}
+
+// BenchmarkPodEvent: one pod moving address in the benchPods index, as the
+// watch hands it over: the index, the zones' serials and their journals.
+func BenchmarkPodEvent(b *testing.B) {
+	p := loadedPlugin(b)
+	p.zs.keepJournals(defaultJournalRecords, time.Hour)
+	_, _, podFor := benchPod(benchPods / 2)
+	pods := [2]*podObject{project(podFor()), nil}
+	moved := podFor()
+	moved.Status.PodIPs = []api.PodIP{{IP: "10.250.0.1"}}
+	pods[1] = project(moved)
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		n++
+		old, cur := pods[n%2], pods[(n+1)%2]
+		cur.rv = uint64(n)
+		p.onPod(old, cur)
 	}
 }

@@ -2,6 +2,7 @@ package podname
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -49,6 +50,9 @@ func override(h string) podOpt             { return func(p *api.Pod) { p.Spec.Ho
 func hostNetwork() podOpt                  { return func(p *api.Pod) { p.Spec.HostNetwork = true } }
 func phase(ph api.PodPhase) podOpt         { return func(p *api.Pod) { p.Status.Phase = ph } }
 func podLabels(l map[string]string) podOpt { return func(p *api.Pod) { p.Labels = l } }
+func resourceVersion(rv int) podOpt {
+	return func(p *api.Pod) { p.ResourceVersion = strconv.Itoa(rv) }
+}
 func terminating() podOpt {
 	return func(p *api.Pod) { t := meta.NewTime(base); p.DeletionTimestamp = &t }
 }
@@ -103,10 +107,12 @@ func newTestPlugin(t *testing.T, corefile string, pods []*api.Pod, svcs []*api.S
 		services.Set(s.Namespace, s.Name, s.Spec.Selector)
 	}
 	p.idx = index.New(p.opts, services)
+	p.zs = newZoneSet(p.Zones, p.inZone)
 	for _, pod := range pods {
 		p.onPod(nil, project(pod))
 	}
 	p.synced.Store(true)
+	p.zs.list()
 	p.Next = nextMarker
 	return p
 }

@@ -2,9 +2,11 @@ package podname
 
 import (
 	"context"
+	"maps"
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/podname/podname/plugin/podname/index"
+	api "k8s.io/api/core/v1"
 )
 
 // FuzzServeDNS feeds arbitrary wire messages to a populated plugin: it
@@ -81,6 +84,7 @@ func FuzzParse(f *testing.F) {
 	f.Add("podname 10.0.0.0/8 example.org {\n labels app in (a,b)\n hostnetwork\n startup_timeout 1s\n fallthrough\n}")
 	f.Add("podname . {\n endpoint http://x\n}")
 	f.Add("podname example.org {\n ttl 99999999999999999999\n}")
+	f.Add("podname example.org {\n ixfr_journal 100 10m\n notify_interval 2s\n}")
 	f.Fuzz(func(t *testing.T, corefile string) {
 		c := caddy.NewTestController("dns", corefile)
 		p, err := parse(c)
@@ -88,4 +92,123 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("parsed %q to a stanza without a forward zone", corefile)
 		}
 	})
+}
+
+// FuzzTransfer feeds a stanza with journals a sequence of pod and Service
+// events, three bytes each, some with older versions as a relist gives
+// them. At every transfer the byte stream asks for, each zone's AXFR must
+// be the zone at the previous transfer plus what an IXFR from its serial
+// sends. After every event, a zone's serial must move if and only if its
+// records did, except that a replayed event may complete a serial no
+// transfer has given out.
+func FuzzTransfer(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 7, 0, 0, 1, 17, 3, 129, 33, 7, 7, 0, 0})
+	f.Add([]byte{0, 0, 255, 1, 6, 1, 5, 0, 0, 132, 2, 2, 7, 0, 0, 6, 0, 0, 4, 0, 0, 7, 0, 0})
+	f.Add([]byte{2, 70, 19, 3, 200, 44, 7, 0, 0, 130, 70, 0, 131, 201, 45, 5, 1, 0, 7, 1, 1})
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		seed := newPod("default", "seed", []string{"10.0.0.9"}, resourceVersion(10))
+		p := newTestPlugin(t, `podname mgmt.pix.yun.com 10.0.0.0/16 in-addr.arpa ip6.arpa`, []*api.Pod{seed}, nil)
+		p.zs.keepJournals(24, time.Hour) // small: overflows too
+		last := map[string]zoneAt{}
+		check := func() {
+			for _, z := range p.Zones {
+				now := axfrAt(t, p, z)
+				if before, ok := last[z]; ok {
+					got, _ := applyIXFR(t, before, transferred(t, p, z, before.serial))
+					if got.serial != now.serial || !maps.Equal(got.rrs, now.rrs) {
+						t.Fatalf("%s: AXFR at %d != AXFR at %d + IXFR (serial %d)", z, now.serial, before.serial, got.serial)
+					}
+				}
+				last[z] = now
+			}
+		}
+		check()
+		rv, held := 10, map[string]*podObject{}
+		for i := 0; i+2 < len(ops); i += 3 {
+			op, a, b := ops[i], ops[i+1], ops[i+2]
+			rv++
+			at := rv
+			if op&0x80 != 0 { // replayed by a list: no newer than what came before
+				at = max(rv-1-int(a%8), 1)
+			}
+			type state struct {
+				serial uint32
+				served bool
+				rrs    map[string]bool
+			}
+			before := map[string]state{}
+			for _, z := range p.Zones {
+				before[z] = state{p.serial(z), p.zs.byName[z].served.Load(), zoneRecords(p, z)}
+			}
+
+			ns := []string{"default", "team-b"}[a%2]
+			switch op % 8 {
+			case 0, 1, 2, 3, 4:
+				name := []string{"ws-0", "ws-1", "a.b", "web", "x.db", "dns"}[a/2%6]
+				key := ns + "/" + name
+				old, cur := held[key], (*podObject)(nil)
+				if op%8 != 4 {
+					cur = project(fuzzPod(ns, name, a, b, at))
+				} else if old != nil { // a deletion comes with its own version
+					final := *old
+					final.rv = uint64(at)
+					old = &final
+				}
+				p.onPod(old, cur)
+				held[key] = cur
+			case 5, 6:
+				svc := &serviceObject{Namespace: ns, Name: []string{"ws", "db", "b"}[b%3], rv: uint64(at)}
+				if op%8 == 5 {
+					svc.Selector = map[string]string{"app": []string{"ws", "db"}[b/3%2]}
+					p.onService(nil, svc)
+				} else {
+					p.onService(svc, nil)
+				}
+			case 7:
+				check()
+			}
+			for _, z := range p.Zones {
+				was, serial, rrs := before[z], p.serial(z), zoneRecords(p, z)
+				switch same := maps.Equal(rrs, was.rrs); {
+				case same && serial != was.serial:
+					t.Fatalf("%s: serial %d -> %d, records unchanged", z, was.serial, serial)
+				case !same && serial == was.serial && (was.served || at == rv):
+					t.Fatalf("%s: records changed under serial %d (given out %v, replayed %v)", z, serial, was.served, at != rv)
+				}
+			}
+		}
+		check()
+	})
+}
+
+// fuzzPod is a pod from a small universe, so that names, IPs and Services
+// collide often.
+func fuzzPod(ns, name string, a, b byte, rv int) *api.Pod {
+	var ips []string
+	for i, ip := range []string{"10.0.0.1", "10.0.1.2", "10.1.0.3", "fd00::1", "fd00::2"} {
+		if b&(1<<i) != 0 {
+			ips = append(ips, ip)
+		}
+	}
+	return newPod(ns, name, ips, resourceVersion(rv),
+		hostname([]string{"", "web", "ws-0", "h"}[a/16%4]),
+		podLabels(map[string]string{"app": []string{"ws", "db"}[b>>5&1]}),
+		created(time.Duration(a>>6)*time.Hour))
+}
+
+// zoneRecords is what an AXFR of zone holds besides its apex, read without
+// counting as a transfer.
+func zoneRecords(p *PodName, zone string) map[string]bool {
+	z, out := p.zs.byName[zone], map[string]bool{}
+	add := func(r index.Record) {
+		if rr := p.rr(z, r); rr != nil {
+			out[rrKey(rr)] = true
+		}
+	}
+	if z.reverse {
+		p.idx.Pointers(z.prefix, add)
+	} else {
+		p.idx.Addresses(add)
+	}
+	return out
 }

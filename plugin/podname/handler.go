@@ -26,7 +26,7 @@ func (p *PodName) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg
 	case q.Qclass != dns.ClassINET && q.Qclass != dns.ClassANY:
 		return dns.RcodeRefused, nil
 	case q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR:
-		return dns.RcodeRefused, nil // zone transfer is not offered
+		return dns.RcodeRefused, nil // transfers go through the transfer plugin, which runs first
 	case p.idx == nil:
 		return dns.RcodeServerFailure, errNotStarted
 	}
@@ -194,26 +194,30 @@ func (a *answer) hdr(t uint16) dns.RR_Header {
 	return dns.RR_Header{Name: a.q.Name, Rrtype: t, Class: dns.ClassINET, Ttl: a.p.ttl}
 }
 
-// soa is built as plugin.SOA builds it; the serial is the index's last change.
-func (a *answer) soa() dns.RR {
+func (a *answer) soa() dns.RR { return a.p.soa(a.zoneInQuery, a.zone, a.p.serial(a.zone)) }
+
+// soa is built as plugin.SOA builds it, with the zone's serial.
+func (p *PodName) soa(owner, zone string, serial uint32) *dns.SOA {
 	return &dns.SOA{
-		Hdr:     dns.RR_Header{Name: a.zoneInQuery, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: min(a.p.ttl, 300)},
-		Ns:      "ns.dns." + a.zone,
-		Mbox:    "hostmaster." + a.zone,
-		Serial:  a.p.idx.Serial(),
+		Hdr:     dns.RR_Header{Name: owner, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: min(p.ttl, 300)},
+		Ns:      "ns.dns." + zone,
+		Mbox:    "hostmaster." + zone,
+		Serial:  serial,
 		Refresh: 7200,
 		Retry:   1800,
 		Expire:  86400,
-		Minttl:  a.p.ttl,
+		Minttl:  p.ttl,
 	}
 }
 
+func (a *answer) ns() (answer, extra []dns.RR) { return a.p.ns(a.q.Name, a.zone) }
+
 // ns is the apex NS record, ns.dns.<zone>, with the server's addresses as glue.
-func (a *answer) ns() (answer, extra []dns.RR) {
-	target := "ns.dns." + a.zone
-	answer = []dns.RR{&dns.NS{Hdr: dns.RR_Header{Name: a.q.Name, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: a.p.ttl}, Ns: target}}
-	for _, ip := range a.p.localIPs {
-		h := dns.RR_Header{Name: target, Class: dns.ClassINET, Ttl: a.p.ttl}
+func (p *PodName) ns(owner, zone string) (answer, extra []dns.RR) {
+	target := "ns.dns." + zone
+	answer = []dns.RR{&dns.NS{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: p.ttl}, Ns: target}}
+	for _, ip := range p.localIPs {
+		h := dns.RR_Header{Name: target, Class: dns.ClassINET, Ttl: p.ttl}
 		if ip.Is4() {
 			h.Rrtype = dns.TypeA
 			extra = append(extra, &dns.A{Hdr: h, A: ip.AsSlice()})

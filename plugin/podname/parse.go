@@ -36,7 +36,7 @@ func parse(c *caddy.Controller) (*PodName, error) {
 }
 
 func parseStanza(c *caddy.Controller) (*PodName, error) {
-	p := &PodName{ttl: defaultTTL, startupTimeout: defaultStartupTimeout}
+	p := &PodName{ttl: defaultTTL, startupTimeout: defaultStartupTimeout, xfrOpts: defaultTransferOptions()}
 	zones, err := parseZones(c.RemainingArgs(), c.ServerBlockKeys)
 	if err != nil {
 		return nil, c.Errf("%v", err)
@@ -74,6 +74,8 @@ var options = map[string]func(*caddy.Controller, *PodName) error{
 	"hostnetwork":     parseHostNetwork,
 	"startup_timeout": parseStartupTimeout,
 	"fallthrough":     parseFallthrough,
+	"ixfr_journal":    parseJournal,
+	"notify_interval": parseNotifyInterval,
 }
 
 func parseKubeconfig(c *caddy.Controller, p *PodName) error {

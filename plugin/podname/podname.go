@@ -43,11 +43,14 @@ type PodName struct {
 	conn           connection
 	selector       string // normalized label selector
 	startupTimeout time.Duration
+	xfrOpts        transferOptions
 	client         kubernetes.Interface
 
 	idx      *index.Index
+	zs       *zoneSet // the zones' serials
 	w        *watch
 	reg      cache.ResourceEventHandlerRegistration
+	svcReg   cache.ResourceEventHandlerRegistration
 	synced   atomic.Bool
 	syncedCh chan struct{}
 	stopCh   chan struct{}
@@ -81,7 +84,8 @@ func (p *PodName) start() error {
 		p.releaseSeries()
 		return err
 	}
-	p.idx = index.New(p.opts, w.services)
+	p.idx = index.New(p.opts, index.NewServices())
+	p.startZones(w)
 	p.syncedCh = make(chan struct{})
 	p.stopCh = make(chan struct{})
 	reg, err := w.subscribe(cache.ResourceEventHandlerFuncs{
@@ -94,12 +98,21 @@ func (p *PodName) start() error {
 		p.releaseSeries()
 		return err
 	}
-	p.w, p.reg = w, reg
+	svcReg, err := w.subscribeServices(p.serviceEvents())
+	if err != nil {
+		_ = w.unsubscribe(reg) // the subscribe error is the one to report
+		w.release()
+		p.releaseSeries()
+		return err
+	}
+	p.w, p.reg, p.svcReg = w, reg, svcReg
+	p.zs.startNotify()
 	p.setConflicts()
 	go func() {
-		if cache.WaitFor(wait.ContextForChannel(p.stopCh), "", append(w.syncedCheckers(), reg.HasSyncedChecker())...) {
+		if cache.WaitFor(wait.ContextForChannel(p.stopCh), "", append(w.syncedCheckers(), reg.HasSyncedChecker(), svcReg.HasSyncedChecker())...) {
 			w.stats.delivered()
 			p.synced.Store(true)
+			p.zs.list()
 			close(p.syncedCh)
 		}
 	}()
@@ -114,20 +127,22 @@ func (p *PodName) stop() error {
 			return
 		}
 		close(p.stopCh)
-		err = p.w.unsubscribe(p.reg)
+		p.zs.stopNotify()
+		err = errors.Join(p.w.unsubscribe(p.reg), p.w.unsubscribeServices(p.svcReg))
 		p.w.release()
 		p.releaseSeries()
 	})
 	return err
 }
 
-// onPod applies one pod event to the index.
+// onPod applies one pod event to the index and the zones' serials.
 func (p *PodName) onPod(old, cur *podObject) {
+	at := p.zs.at(eventRV(old, cur), p.zs.podsSynced)
 	if old.equal(cur) {
 		return // a relist or resync that changed nothing we answer with
 	}
 	op, cp := old.pod(), cur.pod()
-	for _, name := range p.idx.Update(op, cp) {
+	for _, name := range p.applyPod(at, op, cp) {
 		if win := p.idx.Host(name); win != nil {
 			log.Warningf("several pods answer to %s.%s; %s/%s wins (list namespaces to choose)",
 				name, p.primary, win.Namespace, win.Name)

@@ -22,6 +22,9 @@ type podObject struct {
 	indexable bool
 	// readySince is the PodReadyToStartContainers transition, Unix seconds.
 	readySince int64
+	// rv is the resourceVersion of the event that brought this version (0 if
+	// malformed): the zones' serials come from it. equal ignores it.
+	rv uint64
 
 	*object.Empty
 }
@@ -32,7 +35,7 @@ func project(p *api.Pod) *podObject {
 	o := &podObject{Pod: index.Pod{
 		Namespace: unique.Make(p.Namespace).Value(),
 		Name:      strings.ToLower(p.Name),
-	}}
+	}, rv: parseRV(p.ResourceVersion)}
 	o.IPs = podIPs(p)
 	o.indexable = len(o.IPs) > 0 && p.DeletionTimestamp == nil &&
 		p.Status.Phase != api.PodSucceeded && p.Status.Phase != api.PodFailed
@@ -62,9 +65,11 @@ func project(p *api.Pod) *podObject {
 
 // reusingProjections is the pod informer's transform: it projects a Pod and
 // returns the projection store already holds when it would answer the same.
-// A relist or an update that changes nothing podname keeps then allocates
-// nothing that lives, and the list being replayed shares its projections
-// with the store it replaces, instead of holding a second copy of every pod.
+// A relist then allocates nothing that lives, and the list being replayed
+// shares its projections with the store it replaces, instead of holding a
+// second copy of every pod. An update that changes nothing podname keeps
+// gets a shallow copy carrying its own resourceVersion (a deletion's comes
+// only with the event), sharing everything else with the held one.
 func reusingProjections(store cache.Store) cache.TransformFunc {
 	return func(obj any) (any, error) {
 		p, ok := obj.(*api.Pod)
@@ -74,7 +79,12 @@ func reusingProjections(store cache.Store) cache.TransformFunc {
 		cur := project(p)
 		if held, ok, _ := store.GetByKey(p.Namespace + "/" + cur.Name); ok {
 			if prev, _ := held.(*podObject); prev.equal(cur) && prev.readySince == cur.readySince {
-				return prev, nil
+				if prev.rv == cur.rv {
+					return prev, nil
+				}
+				c := *prev
+				c.rv = cur.rv
+				return &c, nil
 			}
 		}
 		return cur, nil
@@ -130,7 +140,9 @@ func (o *podObject) GetName() string { return o.Name }
 // SetName implements metav1.Object.
 func (o *podObject) SetName(string) {}
 
-// GetResourceVersion implements metav1.Object.
+// GetResourceVersion implements metav1.Object. It stays empty although rv is
+// known: client-go takes equal versions for a resync, and formatting one
+// would allocate on every store write.
 func (o *podObject) GetResourceVersion() string { return "" }
 
 // SetResourceVersion implements metav1.Object.
@@ -147,6 +159,7 @@ func (o *podObject) DeepCopyObject() runtime.Object {
 type serviceObject struct {
 	Namespace, Name string
 	Selector        map[string]string
+	rv              uint64 // as podObject.rv
 	*object.Empty
 }
 
@@ -156,7 +169,7 @@ func projectService(obj any) (any, error) {
 	if !ok {
 		return obj, nil
 	}
-	return &serviceObject{Namespace: s.Namespace, Name: s.Name, Selector: s.Spec.Selector}, nil
+	return &serviceObject{Namespace: s.Namespace, Name: s.Name, Selector: s.Spec.Selector, rv: parseRV(s.ResourceVersion)}, nil
 }
 
 // GetNamespace implements metav1.Object.

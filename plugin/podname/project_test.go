@@ -21,16 +21,28 @@ func TestReusingProjections(t *testing.T) {
 		return o.(*podObject)
 	}
 	pod := newPod("default", "ws-1", []string{"10.36.0.1"})
+	pod.ResourceVersion = "1"
 	held := transformed(pod)
 	if err := store.Add(held); err != nil {
 		t.Fatal(err)
 	}
+	if held.rv != 1 {
+		t.Fatalf("projection rv %d, want the pod's resourceVersion 1", held.rv)
+	}
 
+	relisted := pod.DeepCopy()
+	if got := transformed(relisted); got != held {
+		t.Error("a relisted pod at the same resourceVersion made a new projection")
+	}
 	same := pod.DeepCopy()
 	same.ResourceVersion = "2"
 	same.Annotations = map[string]string{"touched": "yes"}
-	if got := transformed(same); got != held {
-		t.Error("an update that changes nothing podname keeps made a new projection")
+	got := transformed(same)
+	if got == held || got.rv != 2 || !got.equal(held) || &got.IPs[0] != &held.IPs[0] {
+		t.Error("an update that changes nothing podname keeps: want a copy of the held projection with the new resourceVersion")
+	}
+	if held.rv != 1 {
+		t.Error("the held projection was changed")
 	}
 	for name, change := range map[string]func(){
 		"IP":       func() { same.Status.PodIP, same.Status.PodIPs = "10.36.0.2", nil },
@@ -50,5 +62,16 @@ func TestReusingProjections(t *testing.T) {
 	}
 	if got, err := transform(cache.DeletedFinalStateUnknown{Key: "default/ws-1", Obj: held}); err != nil || got.(cache.DeletedFinalStateUnknown).Obj != held {
 		t.Error("a tombstone was not passed through")
+	}
+}
+
+func TestParseRV(t *testing.T) {
+	for s, want := range map[string]uint64{
+		"1": 1, "4294967296": 1 << 32, "18446744073709551615": 1<<64 - 1,
+		"": 0, "0": 0, "007": 0, "12a": 0, "-1": 0, "18446744073709551616": 0,
+	} {
+		if got := parseRV(s); got != want {
+			t.Errorf("parseRV(%q) = %d, want %d", s, got, want)
+		}
 	}
 }

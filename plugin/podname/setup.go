@@ -21,6 +21,7 @@ func setup(c *caddy.Controller) error {
 		return plugin.Error(Name, err)
 	}
 	p.server = dnsserver.GetConfig(c)
+	p.xfrOpts.plugin = transferPlugin(p.server)
 	startGroup(c).add(p)
 	p.server.AddPlugin(func(next plugin.Handler) plugin.Handler {
 		p.Next = next

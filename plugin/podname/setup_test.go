@@ -19,7 +19,8 @@ func TestParse(t *testing.T) {
 	}{
 		{`podname`, []string{"mgmt.pix.yun.com.:53"}, func(p *PodName) bool {
 			return slices.Equal(p.Zones, []string{"mgmt.pix.yun.com."}) && p.ttl == 5 &&
-				p.startupTimeout == 5*time.Second && p.conn.key() == "in-cluster"
+				p.startupTimeout == 5*time.Second && p.conn.key() == "in-cluster" &&
+				p.xfrOpts.journalRecords == 5000 && p.xfrOpts.journalAge == time.Hour && p.xfrOpts.notifyInterval == time.Second
 		}},
 		{`podname Mgmt.Pix.Yun.Com 10.36.0.0/16 ip6.arpa`, nil, func(p *PodName) bool {
 			return slices.Equal(p.Zones, []string{"mgmt.pix.yun.com.", "36.10.in-addr.arpa.", "ip6.arpa."}) &&
@@ -48,6 +49,15 @@ func TestParse(t *testing.T) {
 			return p.startupTimeout == 250*time.Millisecond
 		}},
 		{"podname example.org {\n fallthrough\n}", nil, func(p *PodName) bool { return p.Fall.Through("x.example.org.") }},
+		{"podname example.org {\n ixfr_journal 100 10m\n}", nil, func(p *PodName) bool {
+			return p.xfrOpts.journalRecords == 100 && p.xfrOpts.journalAge == 10*time.Minute
+		}},
+		{"podname example.org {\n ixfr_journal 0\n}", nil, func(p *PodName) bool {
+			return p.xfrOpts.journalRecords == 0 && p.xfrOpts.journalAge == time.Hour
+		}},
+		{"podname example.org {\n notify_interval 250ms\n}", nil, func(p *PodName) bool {
+			return p.xfrOpts.notifyInterval == 250*time.Millisecond
+		}},
 		{"podname example.org {\n fallthrough in-addr.arpa\n}", nil, func(p *PodName) bool {
 			return !p.Fall.Through("x.example.org.") && p.Fall.Through("1.0.0.10.in-addr.arpa.")
 		}},
@@ -104,6 +114,17 @@ func TestParseErrors(t *testing.T) {
 		{"podname example.org {\n startup_timeout 5\n}", nil, "startup_timeout"},
 		{"podname example.org {\n startup_timeout -1s\n}", nil, "startup_timeout"},
 		{"podname example.org {\n fallthrough exa..mple\n}", nil, "fallthrough"},
+		{"podname example.org {\n ixfr_journal\n}", nil, "ixfr_journal: wrong number of arguments"},
+		{"podname example.org {\n ixfr_journal 1 1h 2\n}", nil, "ixfr_journal: wrong number of arguments"},
+		{"podname example.org {\n ixfr_journal -1\n}", nil, "ixfr_journal: \"-1\" is not a number of records"},
+		{"podname example.org {\n ixfr_journal 1000001\n}", nil, "ixfr_journal: \"1000001\""},
+		{"podname example.org {\n ixfr_journal many\n}", nil, "ixfr_journal: \"many\""},
+		{"podname example.org {\n ixfr_journal 10 0s\n}", nil, "ixfr_journal: \"0s\" is not a duration"},
+		{"podname example.org {\n ixfr_journal 10 soon\n}", nil, "ixfr_journal: \"soon\""},
+		{"podname example.org {\n notify_interval\n}", nil, "notify_interval: wrong number of arguments"},
+		{"podname example.org {\n notify_interval 1s 2s\n}", nil, "notify_interval: wrong number of arguments"},
+		{"podname example.org {\n notify_interval 0s\n}", nil, "notify_interval: \"0s\" is not a duration"},
+		{"podname example.org {\n notify_interval 5\n}", nil, "notify_interval: \"5\""},
 		{"podname example.org\npodname example.net", nil, "once per Server Block"},
 	}
 	for _, tc := range cases {

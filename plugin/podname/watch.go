@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/podname/podname/plugin/podname/index"
 	api "k8s.io/api/core/v1"
 	meta "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -24,7 +23,6 @@ type watch struct {
 	id       string // the key's label in the metrics, see watchID
 	pods     cache.SharedIndexInformer
 	svcs     cache.SharedIndexInformer
-	services *index.Services
 	stats    *watchStats
 	statsReg cache.ResourceEventHandlerRegistration
 	svcReg   cache.ResourceEventHandlerRegistration
@@ -115,12 +113,11 @@ func startWatch(key string, client kubernetes.Interface, selector string) (*watc
 	// looks pods up but by key.
 	id := watchID(key)
 	w := &watch{
-		key:      key,
-		id:       id,
-		pods:     cache.NewSharedIndexInformer(listWatch(client, client.CoreV1().Pods(meta.NamespaceAll), selector), &api.Pod{}, 0, cache.Indexers{}),
-		svcs:     cache.NewSharedIndexInformer(listWatch(client, client.CoreV1().Services(meta.NamespaceAll), ""), &api.Service{}, 0, cache.Indexers{}),
-		services: index.NewServices(),
-		stats:    newWatchStats(id),
+		key:   key,
+		id:    id,
+		pods:  cache.NewSharedIndexInformer(listWatch(client, client.CoreV1().Pods(meta.NamespaceAll), selector), &api.Pod{}, 0, cache.Indexers{}),
+		svcs:  cache.NewSharedIndexInformer(listWatch(client, client.CoreV1().Services(meta.NamespaceAll), ""), &api.Service{}, 0, cache.Indexers{}),
+		stats: newWatchStats(id),
 	}
 	for _, step := range []func() error{
 		func() error { return w.pods.SetTransform(reusingProjections(w.pods.GetStore())) },
@@ -137,13 +134,11 @@ func startWatch(key string, client kubernetes.Interface, selector string) (*watc
 		return nil, fmt.Errorf("watch %s: count pods: %w", id, err)
 	}
 	w.statsReg = statsReg
-	reg, err := w.svcs.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    w.setService,
-		UpdateFunc: func(_, cur any) { w.setService(cur) },
-		DeleteFunc: w.deleteService,
-	})
+	// Each stanza indexes Services itself (subscribeServices); this handler only tells when
+	// the watch has listed them, for Ready.
+	reg, err := w.svcs.AddEventHandler(cache.ResourceEventHandlerFuncs{})
 	if err != nil {
-		return nil, fmt.Errorf("watch %s: index services: %w", id, err)
+		return nil, fmt.Errorf("watch %s: services: %w", id, err)
 	}
 	w.svcReg = reg
 	// The series exist from the start: a dashboard sees 0, not "no data".
@@ -189,21 +184,6 @@ func (w *watch) watchError(resource string) cache.WatchErrorHandler {
 			last = msg
 			log.Warningf("watch %s of %s: %v", w.id, resource, err)
 		}
-	}
-}
-
-func (w *watch) setService(obj any) {
-	if s, ok := obj.(*serviceObject); ok {
-		w.services.Set(s.Namespace, s.Name, s.Selector)
-	}
-}
-
-func (w *watch) deleteService(obj any) {
-	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = t.Obj
-	}
-	if s, ok := obj.(*serviceObject); ok {
-		w.services.Delete(s.Namespace, s.Name)
 	}
 }
 

@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"time"
 )
 
 // Options says which pods an Index holds and how it ranks them.
@@ -32,8 +30,6 @@ type Index struct {
 	nets  map[netip.Prefix]int32      // reverse-zone ancestors of held IPs
 	sets  map[string]map[Labels]int32 // namespace -> label set -> pods
 	pods  int
-
-	changed atomic.Int64 // Unix time of the last change, the SOA serial
 }
 
 // New returns an empty Index reading Service selectors from svcs.
@@ -55,9 +51,11 @@ func New(opts Options, svcs *Services) *Index {
 	}
 	x.names = newRanked[string](x.older)
 	x.ips = newRanked[netip.Addr](newer)
-	x.changed.Store(time.Now().Unix())
 	return x
 }
+
+// Services returns the Service selectors the index reads.
+func (x *Index) Services() *Services { return x.svcs }
 
 // Wants reports whether p belongs in this index.
 func (x *Index) Wants(p *Pod) bool {
@@ -78,25 +76,35 @@ func (x *Index) Update(old, cur *Pod) (shared []string) {
 	if !wantOld && !wantCur {
 		return nil
 	}
+	if !wantOld {
+		old = nil
+	}
+	if !wantCur {
+		cur = nil
+	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	return x.update(old, cur)
+}
+
+// update replaces old with cur, either of which may be nil; x.mu is held.
+func (x *Index) update(old, cur *Pod) (shared []string) {
 	var wasShared [2]bool // cur's names already shared: their conflict is not new
-	if wantCur {
+	if cur != nil {
 		for i, k := range keys(cur) {
 			_, wasShared[i] = x.names.more[k]
 		}
 	}
-	if wantOld {
+	if old != nil {
 		x.remove(old)
 	}
-	if wantCur {
+	if cur != nil {
 		for i, k := range x.add(cur) {
 			if k != "" && !wasShared[i] {
 				shared = append(shared, k)
 			}
 		}
 	}
-	x.changed.Store(time.Now().Unix())
 	return shared
 }
 
@@ -270,13 +278,19 @@ func (x *Index) PTR(ip netip.Addr) (name string, held bool) {
 	if p == nil {
 		return "", false
 	}
+	return x.ptrName(p), true
+}
+
+// ptrName is the name a PTR to p gives: its kubelet hostname if p wins it,
+// else its pod name if p wins that, else ""; x.mu is held.
+func (x *Index) ptrName(p *Pod) string {
 	if h := p.Hostname(); x.names.win[h] == p {
-		return h, true
+		return h
 	}
 	if p.NameOK && x.names.win[p.Name] == p {
-		return p.Name, true
+		return p.Name
 	}
-	return "", true
+	return ""
 }
 
 // HasReverseBelow reports whether a held IP lies inside prefix.
@@ -299,9 +313,6 @@ func (x *Index) Len() int {
 	defer x.mu.RUnlock()
 	return x.pods
 }
-
-// Serial is the Unix time of the last change, for the SOA.
-func (x *Index) Serial() uint32 { return uint32(x.changed.Load()) }
 
 // older ranks name holders: listed namespace first, then the oldest pod,
 // then namespace and pod name, so every replica picks the same winner.

@@ -255,23 +255,6 @@ func TestHasReverseBelow(t *testing.T) {
 	}
 }
 
-func TestSerialMoves(t *testing.T) {
-	x, _ := newIndex(Options{})
-	x.changed.Store(1)
-	x.Update(nil, pod("default", "a", 1, "10.0.0.1"))
-	if x.Serial() <= 1 {
-		t.Fatalf("serial %d did not move on change", x.Serial())
-	}
-	x.changed.Store(1)
-	x.Update(nil, pod("elsewhere", "b", 1, "10.0.0.2")) // wanted: no namespace list
-	x2, _ := newIndex(Options{Namespaces: []string{"default"}})
-	x2.changed.Store(1)
-	x2.Update(nil, pod("elsewhere", "b", 1, "10.0.0.2"))
-	if x2.Serial() != 1 {
-		t.Fatal("serial moved for a pod the index does not hold")
-	}
-}
-
 func TestKubeletHostname(t *testing.T) {
 	long := "abcdefghij-abcdefghij-abcdefghij-abcdefghij-abcdefghij-abcdefgh-ij" // 66
 	cases := []struct {

@@ -7,11 +7,12 @@ import "sync"
 type Services struct {
 	mu     sync.RWMutex
 	byName map[string]map[string][]string // name -> namespace -> selector needles
+	byNS   map[string]map[string]struct{} // namespace -> names, for a pod's Services
 }
 
 // NewServices returns an empty Services.
 func NewServices() *Services {
-	return &Services{byName: map[string]map[string][]string{}}
+	return &Services{byName: map[string]map[string][]string{}, byNS: map[string]map[string]struct{}{}}
 }
 
 // Set records the selector of Service namespace/name. A Service with an
@@ -30,6 +31,12 @@ func (s *Services) Set(namespace, name string, selector map[string]string) {
 		s.byName[name] = byNS
 	}
 	byNS[namespace] = needles
+	names := s.byNS[namespace]
+	if names == nil {
+		names = map[string]struct{}{}
+		s.byNS[namespace] = names
+	}
+	names[name] = struct{}{}
 }
 
 // Delete forgets Service namespace/name.
@@ -40,6 +47,11 @@ func (s *Services) Delete(namespace, name string) {
 	delete(byNS, namespace)
 	if len(byNS) == 0 {
 		delete(s.byName, name)
+	}
+	names := s.byNS[namespace]
+	delete(names, name)
+	if len(names) == 0 {
+		delete(s.byNS, namespace)
 	}
 }
 
@@ -60,4 +72,25 @@ func (s *Services) any(name string, f func(namespace string, needles []string) b
 		}
 	}
 	return false
+}
+
+// selecting calls f with the name of every Service in p's namespace that
+// selects p.
+func (s *Services) selecting(p *Pod, f func(name string)) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for name := range s.byNS[p.Namespace] {
+		if p.Labels.matches(s.byName[name][p.Namespace]) {
+			f(name)
+		}
+	}
+}
+
+// namesIn calls f with the name of every Service in namespace.
+func (s *Services) namesIn(namespace string, f func(name string)) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for name := range s.byNS[namespace] {
+		f(name)
+	}
 }
