@@ -127,6 +127,11 @@ func run(once bool, port int) error {
 	if len(wrong) > 0 {
 		return fmt.Errorf("wrong answers for %v\n%s", wrong, c.Log())
 	}
+	stopOutside, err := outside(wctx, dir, kube, pods[0])
+	if err != nil {
+		return err
+	}
+	defer stopOutside()
 	if once {
 		say("every pod answered with its own IP")
 		return nil
@@ -134,6 +139,70 @@ func run(once bool, port int) error {
 	say("serving until Ctrl-C; try: %s --kubeconfig %s scale deployment ws --replicas 5", cluster.KubectlPath(), kube.Kubeconfig())
 	<-ctx.Done()
 	return nil
+}
+
+// outside runs corefile-examples/transfer.Corefile with BIND as its secondary, as the company
+// DNS would be, and asks BIND for pod's name. The returned func stops both.
+func outside(ctx context.Context, dir string, kube *cluster.Cluster, pod corev1.Pod) (stop func(), err error) {
+	var stops []func() error
+	stop = func() {
+		for _, s := range slices.Backward(stops) {
+			if err := s(); err != nil {
+				fmt.Fprintln(os.Stderr, "demo:", err)
+			}
+		}
+	}
+	defer func() {
+		if err != nil {
+			stop()
+		}
+	}()
+	port, err := harness.FreePorts("127.0.0.1", 1)
+	if err != nil {
+		return nil, err
+	}
+	bindAddr := fmt.Sprintf("127.0.0.1:%d", port[0])
+	text, err := harness.Example("transfer.Corefile")
+	if err != nil {
+		return nil, err
+	}
+	a, err := harness.LoopbackAdjust(kube.Kubeconfig())
+	if err != nil {
+		return nil, err
+	}
+	primaryDir, bindDir := filepath.Join(dir, "primary"), filepath.Join(dir, "bind")
+	for _, d := range []string{primaryDir, bindDir} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	primary, err := harness.StartAdjusted(primaryDir, strings.Replace(text, "to 10.1.0.53", "to "+bindAddr, 1), a)
+	if err != nil {
+		return nil, err
+	}
+	stops = append(stops, primary.Stop)
+	if err := primary.WaitServing(ctx, zone); err != nil {
+		return nil, err
+	}
+	bind, err := harness.StartBIND(bindDir, harness.SecondaryOptions{Addr: bindAddr, Primary: primary.Addr(), Zones: []string{zone, "36.10.in-addr.arpa"}})
+	if err != nil {
+		return nil, err
+	}
+	stops = append(stops, bind.Stop)
+	name := pod.Name + "." + zone
+	if _, err := harness.WaitAnswer(ctx, bindAddr, name, dns.TypeA, func(r *dns.Msg) bool { return len(r.Answer) > 0 }); err != nil {
+		return nil, fmt.Errorf("BIND, a secondary of podname: %w\n%s", err, bind.Log())
+	}
+	got, err := harness.Dig(bindAddr, name, "A")
+	if err != nil {
+		return nil, err
+	}
+	say("BIND on %s follows podname's zones by zone transfer (corefile-examples/transfer.Corefile), as a company DNS would:", bindAddr)
+	fmt.Printf("  $ dig @127.0.0.1 -p %d %s +short\n  %s\n\n", port[0], name, strings.Join(got, " "))
+	if !slices.Equal(got, []string{pod.Status.PodIP}) {
+		return nil, fmt.Errorf("BIND answers %s with %v, want %s", name, got, pod.Status.PodIP)
+	}
+	return stop, nil
 }
 
 func say(format string, args ...any) { fmt.Printf("demo: "+format+"\n", args...) }
