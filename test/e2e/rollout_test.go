@@ -61,11 +61,7 @@ func TestRollout(t *testing.T) {
 	f := followPods(ctx, t, ns, servers)
 
 	// The rollout: both old pods must go, two new ones come.
-	patch := `{"spec":{"template":{"metadata":{"annotations":{"podname.test/rollout":"2"}}}}}`
-	if _, err := deployments.Patch(ctx, "ws", types.MergePatchType, []byte(patch), meta.PatchOptions{}); err != nil {
-		t.Fatalf("patch deployment %s/ws template: %v", ns, err)
-	}
-	waitRolledOut(ctx, t, ns, 2)
+	rollOut(ctx, t, ns, 2)
 	f.waitSettled(ctx, t, harness.Running(ctx, t, kube.Client(), ns, "app=ws", 2), old)
 
 	scale(ctx, t, ns, 20)
@@ -103,6 +99,17 @@ func scale(ctx context.Context, t *testing.T, ns string, replicas int) {
 	if _, err := kube.Client().AppsV1().Deployments(ns).Patch(ctx, "ws", types.MergePatchType, []byte(patch), meta.PatchOptions{}); err != nil {
 		t.Fatalf("scale deployment %s/ws to %d: %v", ns, replicas, err)
 	}
+}
+
+// rollOut changes Deployment ws's template, so every pod is replaced, and waits until replicas
+// pods of the new template run.
+func rollOut(ctx context.Context, t *testing.T, ns string, replicas int32) {
+	t.Helper()
+	patch := `{"spec":{"template":{"metadata":{"annotations":{"podname.test/rollout":"2"}}}}}`
+	if _, err := kube.Client().AppsV1().Deployments(ns).Patch(ctx, "ws", types.MergePatchType, []byte(patch), meta.PatchOptions{}); err != nil {
+		t.Fatalf("patch deployment %s/ws template: %v", ns, err)
+	}
+	waitRolledOut(ctx, t, ns, replicas)
 }
 
 // waitRolledOut waits until Deployment ws has seen its last change and runs

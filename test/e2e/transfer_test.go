@@ -15,7 +15,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	meta "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 )
 
 // reverseZone is the reverse zone of the test cluster's pod CIDR, 10.244.0.0/24.
@@ -163,11 +162,7 @@ func TestSecondaries(t *testing.T) {
 	waitInSync(ctx, t, primary.Addr(), secs)
 	f := followPods(ctx, t, ns, []dnsServer{{"bind", addrs[0]}, {"knot", addrs[1]}})
 
-	patch := `{"spec":{"template":{"metadata":{"annotations":{"podname.test/rollout":"2"}}}}}`
-	if _, err := deployments.Patch(ctx, "ws", types.MergePatchType, []byte(patch), meta.PatchOptions{}); err != nil {
-		t.Fatalf("patch deployment %s/ws template: %v", ns, err)
-	}
-	waitRolledOut(ctx, t, ns, 2)
+	rollOut(ctx, t, ns, 2)
 	f.waitSettled(ctx, t, harness.Running(ctx, t, kube.Client(), ns, "app=ws", 2), nil)
 	scale(ctx, t, ns, 6)
 	waitRolledOut(ctx, t, ns, 6)
