@@ -16,6 +16,7 @@ import (
 
 	"github.com/coredns/caddy/caddyfile"
 	"github.com/coredns/coredns/plugin/file"
+	"github.com/miekg/dns"
 	"gonum.org/v1/plot/plotter"
 )
 
@@ -180,6 +181,7 @@ func TestCorefiles(t *testing.T) {
 		"whoami":           func() (Corefile, error) { return MemoryCorefile(RoleWhoami, "/k") },
 		"churn podname":    func() (Corefile, error) { return ChurnCorefile(RolePodname, "/k") },
 		"churn kubernetes": func() (Corefile, error) { return ChurnCorefile(RoleKubernetes, "/k") },
+		"transfers":        func() (Corefile, error) { return TransferCorefile("/k", "/zone.db") },
 	} {
 		c, err := build()
 		if err != nil {
@@ -201,6 +203,14 @@ func TestCorefiles(t *testing.T) {
 	}
 	if _, err := MemoryCorefile("hosts", "/k"); err == nil {
 		t.Error("a memory Corefile for an unknown role did not fail")
+	}
+	// Every transfer block lets anyone on loopback in, and NOTIFYs no one.
+	x, err := TransferCorefile("/k", "/zone.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(x.Text, "transfer {\n        to *\n    }"); n != 2 {
+		t.Errorf("transfers Corefile: %d blocks with transfer to *, want 2\n%s", n, x.Text)
 	}
 	c, err := ThroughputCorefile("/k", "/zone.db")
 	if err != nil {
@@ -325,10 +335,74 @@ func TestConfigs(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	bad := SmokeConfig()
-	bad.Sizes = []int{200, 100}
-	if err := bad.Validate(); err == nil {
-		t.Error("sizes out of order validated")
+	for name, spoil := range map[string]func(*Config){
+		"sizes out of order":               func(c *Config) { c.Sizes = []int{200, 100} },
+		"IXFR changes out of order":        func(c *Config) { c.XfrChanges = []int{50, 1} },
+		"no IXFR changes":                  func(c *Config) { c.XfrChanges = nil },
+		"churn into the IXFR pods":         func(c *Config) { c.ChurnRate, c.ChurnSeconds = 1000, 600 },
+		"IXFR pods beyond the churn range": func(c *Config) { c.XfrChanges, c.Runs = []int{1, 20_000}, 3 },
+	} {
+		c := SmokeConfig()
+		spoil(&c)
+		if err := c.Validate(); err == nil {
+			t.Errorf("%s validated", name)
+		}
+	}
+	if got := FullConfig().xfrSizes(); !slices.Equal(got, []int{10_000, 100_000}) {
+		t.Errorf("full run's transfer sizes %v, want 10k and 100k", got)
+	}
+	if got := SmokeConfig().xfrSizes(); !slices.Equal(got, []int{200}) {
+		t.Errorf("smoke run's transfer sizes %v, want 200", got)
+	}
+}
+
+// TestReadIXFR reads an incremental reply of two steps, an up-to-date one, and one that is
+// the whole zone.
+func TestReadIXFR(t *testing.T) {
+	soa := func(serial uint32) dns.RR {
+		return &dns.SOA{Hdr: dns.RR_Header{Name: Zone + ".", Rrtype: dns.TypeSOA, Class: dns.ClassINET}, Serial: serial}
+	}
+	a := func(name, ip string) dns.RR {
+		return &dns.A{Hdr: dns.RR_Header{Name: name + "." + Zone + ".", Rrtype: dns.TypeA, Class: dns.ClassINET}, A: netip.MustParseAddr(ip).AsSlice()}
+	}
+	incremental := []dns.RR{soa(10), soa(8), a("Gone-1", "10.0.0.1"), soa(9), a("new-1", "10.0.0.3"), soa(9), a("gone-2", "10.0.0.2"), soa(10), a("new-2", "10.0.0.4"), soa(10)}
+	inc, steps, del, add := readIXFR(incremental)
+	if !inc || steps != 2 {
+		t.Errorf("incremental reply: incremental %v, %d steps; want true, 2", inc, steps)
+	}
+	wantDel := []string{recordKey("gone-1."+Zone, netip.MustParseAddr("10.0.0.1")), recordKey("gone-2."+Zone, netip.MustParseAddr("10.0.0.2"))}
+	wantAdd := []string{recordKey("new-1."+Zone, netip.MustParseAddr("10.0.0.3")), recordKey("new-2."+Zone, netip.MustParseAddr("10.0.0.4"))}
+	if !slices.Equal(del, wantDel) || !slices.Equal(add, wantAdd) {
+		t.Errorf("removes %v, adds %v; want %v, %v", del, add, wantDel, wantAdd)
+	}
+	for name, rrs := range map[string][]dns.RR{"up to date": {soa(10)}, "whole zone": {soa(10), a("x", "10.0.0.9"), soa(10)}} {
+		if inc, _, _, _ := readIXFR(rrs); inc {
+			t.Errorf("%s: read as incremental", name)
+		}
+	}
+}
+
+func TestExpectHolds(t *testing.T) {
+	ip, other := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")
+	there, gone := Expect{Name: "a", IP: ip}, Expect{Name: "a", IP: ip, Gone: true}
+	for _, c := range []struct {
+		e          Expect
+		a          Answer
+		holds, bad bool
+	}{
+		{there, Answer{Rcode: dns.RcodeSuccess, IPs: []netip.Addr{ip}}, true, false},
+		{there, Answer{Rcode: dns.RcodeNameError}, false, false},
+		{there, Answer{Rcode: dns.RcodeSuccess, IPs: []netip.Addr{other}}, false, true},
+		{gone, Answer{Rcode: dns.RcodeNameError}, true, false},
+		{gone, Answer{Rcode: dns.RcodeSuccess, IPs: []netip.Addr{ip}}, false, false},
+		{gone, Answer{Rcode: dns.RcodeSuccess, IPs: []netip.Addr{other}}, false, true},
+	} {
+		if got := c.e.holds(c.a); got != c.holds {
+			t.Errorf("%+v holds %+v = %v, want %v", c.e, c.a, got, c.holds)
+		}
+		if got := c.a.wrongFor(c.e.IP); got != c.bad {
+			t.Errorf("%+v wrong for %+v = %v, want %v", c.a, c.e, got, c.bad)
+		}
 	}
 }
 
@@ -353,13 +427,15 @@ func TestBuildReport(t *testing.T) {
 		}
 	}
 	if want := []string{"# Benchmarks", "## Summary", "## Machine and method", "## 1. Throughput", "## 2. Latency", "## 3. Memory",
-		"## 4. Sync", "## 5. Propagation under churn", "## 6. Relist after an API server restart", "## 7. Go benchmarks of the plugin",
+		"## 4. Sync", "## 5. Propagation under churn", "## 6. Relist after an API server restart", "## 7. Zone transfers", "### AXFR", "### IXFR",
+		"## 8. Go benchmarks of the plugin",
 		"## CPU profile of coredns while dnsperf saturates podname", "## Corefiles", "## Notes"}; !slices.Equal(headings, want) {
 		t.Errorf("headings:\n%s\nwant:\n%s", strings.Join(headings, "\n"), strings.Join(want, "\n"))
 	}
 	wantTables := []string{"| figure | podname | baseline |", "| plugin | QPS (median) |", "| plugin | p50 |", "| pods | podname heap |",
 		"| | podname | kubernetes (pods verified) |", "| pods | podname | kubernetes (pods verified) |", "| | podname p50 |",
-		"| | podname | kubernetes |", "| plugin | steady heap (median) |", "| benchmark | ns/op |"}
+		"| | podname | kubernetes |", "| plugin | steady heap (median) |", "| pods | podname time |", "| pods | changes |",
+		"| benchmark | ns/op |"}
 	if len(tables) != len(wantTables) {
 		t.Errorf("%d tables, want %d:\n%s", len(tables), len(wantTables), strings.Join(tables, "\n"))
 	}
@@ -369,7 +445,8 @@ func TestBuildReport(t *testing.T) {
 		}
 	}
 	wantFigures := []string{"![heap and RSS against pods](docs/bench/memory.svg)", "![sync time against pods](docs/bench/sync.svg)",
-		"![propagation delay distribution](docs/bench/propagation.svg)", "![heap during a relist](docs/bench/relist.svg)"}
+		"![propagation delay distribution](docs/bench/propagation.svg)", "![heap during a relist](docs/bench/relist.svg)",
+		"![IXFR bytes per change](docs/bench/ixfr.svg)"}
 	if !slices.Equal(figures, wantFigures) {
 		t.Errorf("figures:\n%s\nwant:\n%s", strings.Join(figures, "\n"), strings.Join(wantFigures, "\n"))
 	}
@@ -394,13 +471,21 @@ func TestBuildReport(t *testing.T) {
 		"| podname (GOGC=50) |",
 		"| BenchmarkIndexMemory | 690000000.0 |  |  | 351 | 1 |",
 		"Churn, kubernetes pass:", "Hand-written.",
+		// Section 7 and its rows of the summary, every figure.
+		"| IXFR after 1 change at 100k pods, bytes / changed records' wire size | 8.77x (500 B / 57 B) | 5,700,000 B (file: AXFR) | 0.0088% of file's AXFR | <= 2x changed records' wire size | **no**: 6.77x over |",
+		"| IXFR after 50 changes at 100k pods, bytes / changed records' wire size | 4.67x (13,300 B / 2,850 B) |",
+		"| IXFR after 1000 changes at 100k pods, bytes / changed records' wire size | 1.89x (108,000 B / 57,000 B) | 5,700,000 B (file: AXFR) | 1.9% of file's AXFR | <= 2x changed records' wire size | yes |",
+		"| 10k | 20.00 ms | 580,000 B | 10 | 10004 | 30.00 ms | 570,000 B | 10 | 10002 | 1.02x | 0.67x |",
+		"| 100k | 200.00 ms | 5,800,000 B | 100 | 100004 | 300.00 ms | 5,700,000 B | 100 | 100002 | 1.02x | 0.67x |",
+		"| 10k | 1 | 500 B | 1 | 5 (1) | 1.01 ms | 57 B | 8.77x | 500 B | 570,000 B | 0.088% | <= 2x |",
+		"| 100k | 50 | 13,300 B | 1 | 152 (50) | 1.50 ms | 2,850 B | 4.67x | 266 B | 5,700,000 B | 0.23% | <= 2x |",
+		"| 100k | 1000 | 108,000 B | 5 | 3002 (1000) | 11.00 ms | 57,000 B | 1.89x | 108 B | 5,700,000 B | 1.9% | <= 2x |",
+		"then, in each of 3 runs, for each count of changes",
+		"Zone transfers, at 10k pods",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q", want)
 		}
-	}
-	if strings.Contains(md, "NaN") {
-		t.Errorf("report holds NaN:\n%s", md)
 	}
 }
 
@@ -426,6 +511,8 @@ func TestReportPlots(t *testing.T) {
 		"relist.svg": {"heap in use around an API server restart, relative to each plugin's steady median",
 			"seconds since the API server was stopped", "heap in use / steady median", "podname", "kubernetes", "podname (GOGC=50)",
 			"target 1.5x", "API server stopped", "API server ready", "podname relisted"},
+		"ixfr.svg": {"IXFR from the serial before the changes, per change", "pod changes (log)", "bytes per change", "1", "1000",
+			"podname IXFR, 10k pods", "podname IXFR, 100k pods", "changed records' wire size", "target: 2x the changed records"},
 	} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
@@ -446,8 +533,8 @@ func TestBuildReportEmpty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(rep.Markdown, "Not measured") + strings.Count(rep.Markdown, "Not run."); n != 7 {
-		t.Errorf("%d sections not measured, want 7:\n%s", n, rep.Markdown)
+	if n := strings.Count(rep.Markdown, "Not measured") + strings.Count(rep.Markdown, "Not run."); n != 8 {
+		t.Errorf("%d sections not measured, want 8:\n%s", n, rep.Markdown)
 	}
 	if len(rep.Plots) != 0 {
 		t.Errorf("plots of nothing: %v", slices.Collect(maps.Keys(rep.Plots)))
@@ -505,6 +592,20 @@ func fakeResults() *Results {
 		CPU:      map[string][]CPUUse{RolePodname: {{Name: "kube-apiserver", Cores: 0.8}}, RoleKubernetes: {{Name: "kube-controller-manager", Cores: 0.6}}},
 		Corefile: map[string]string{RolePodname: "y {\n}\n", RoleKubernetes: "z {\n}\n"},
 		Bad:      []string{"churn-12.churn: 10.0.0.1, want 10.0.0.2"}}
+	// IXFR bytes: a fixed cost, then per change; 1000 changes within the target, 1 not.
+	ixfrBytes := map[int]int{1: 500, 50: 13_300, 1000: 108_000}
+	for _, pods := range []int{10_000, 100_000} {
+		t := &TransferResult{Pods: pods, Corefile: "t {\n}\n", AXFR: map[string][]XfrRun{}}
+		for r := range cfg.Runs {
+			t.AXFR[RolePodname] = append(t.AXFR[RolePodname], XfrRun{Seconds: 2e-6 * float64(pods), Bytes: 58 * pods, Messages: pods / 1000, Records: pods + 4})
+			t.AXFR[RoleFile] = append(t.AXFR[RoleFile], XfrRun{Seconds: 3e-6 * float64(pods), Bytes: 57 * pods, Messages: pods / 1000, Records: pods + 2})
+			for _, n := range cfg.XfrChanges {
+				t.IXFR = append(t.IXFR, IXFRRun{XfrRun: XfrRun{Seconds: 1e-3 + 1e-5*float64(n), Bytes: ixfrBytes[n], Messages: 1 + n/250, Records: 2 + 3*n},
+					Changes: n, Run: r, Created: n - n/2, Deleted: n / 2, Incremental: true, Steps: n, ChangedBytes: 57 * n})
+			}
+		}
+		res.Transfers = append(res.Transfers, t)
+	}
 	// A sawtooth of the GC around the steady heap, higher while the API server is down and
 	// the informers relist, sampled every 100 ms from 5 s before the stop.
 	relist := func(role string, steady, bump float64, env ...string) *RelistResult {

@@ -219,13 +219,7 @@ func (b *Bench) churn(ctx context.Context, first, pool, rate, seconds int) (crea
 		}
 		add, del := first+pool+i, first+i
 		do(func() error { return b.createChurnPod(ctx, add) }, &nCreated)
-		do(func() error {
-			err := b.client.CoreV1().Pods(churnNamespace).Delete(ctx, churnPodName(del), meta.DeleteOptions{GracePeriodSeconds: new(int64)})
-			if err != nil {
-				return fmt.Errorf("delete pod %s/%s: %w", churnNamespace, churnPodName(del), err)
-			}
-			return nil
-		}, &nDeleted)
+		do(func() error { return b.deleteChurnPod(ctx, del) }, &nDeleted)
 	}
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -342,6 +336,15 @@ func (b *Bench) createChurnPods(ctx context.Context, from, to int) error {
 // createChurnPod creates churn pod i, Running with its IP.
 func (b *Bench) createChurnPod(ctx context.Context, i int) error {
 	return createRunningPod(ctx, b.client, newPod(churnNamespace, churnPodName(i), churnNamespace, i), churnIP(i))
+}
+
+// deleteChurnPod deletes churn pod i with no grace period.
+func (b *Bench) deleteChurnPod(ctx context.Context, i int) error {
+	err := b.client.CoreV1().Pods(churnNamespace).Delete(ctx, churnPodName(i), meta.DeleteOptions{GracePeriodSeconds: new(int64)})
+	if err != nil {
+		return fmt.Errorf("delete pod %s/%s: %w", churnNamespace, churnPodName(i), err)
+	}
+	return nil
 }
 
 // deleteAllPods deletes every pod of ns at once and waits until none is left.

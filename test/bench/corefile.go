@@ -150,6 +150,21 @@ func ChurnCorefile(role, kubeconfig string) (Corefile, error) {
 	return newCorefile(b)
 }
 
+// withTransfer puts the transfer plugin in b, open to the addresses to (host:port, NOTIFY goes
+// to each; or *, anyone who reaches the block's loopback address, and no NOTIFY).
+func withTransfer(b serverBlock, to string) serverBlock {
+	b.plugin = append([]string{"transfer {", "    to " + to, "}"}, b.plugin...)
+	return b
+}
+
+// TransferCorefile is one server with podname and the file plugin serving zonefile, the same
+// records, each with the transfer plugin: the AXFR and IXFR figures.
+func TransferCorefile(kubeconfig, zonefile string) (Corefile, error) {
+	p := withTransfer(podnameBlock(kubeconfig), "*")
+	p.ready, p.metrics = true, true
+	return newCorefile(p, withTransfer(fileBlock(zonefile), "*"))
+}
+
 // WriteZone writes a zone file for Zone holding pods [0, n) as podname answers them.
 func WriteZone(path string, n int) error {
 	f, err := os.Create(path)

@@ -39,6 +39,9 @@ const (
 	targetSync          = 5 * time.Second
 	targetPropagation99 = 100 * time.Millisecond
 	targetRelist        = 1.5
+	// Of the issue "Zone transfers in the benchmarks".
+	targetSecondaryLag99 = 2 * time.Second
+	targetIXFRRatio      = 2.0
 )
 
 // target is one row of the summary.
@@ -80,6 +83,7 @@ func BuildReport(res *Results, opt ReportOptions) (*Report, error) {
 	w.memory()
 	w.churn()
 	w.relist()
+	w.transfers()
 	w.micro()
 	w.profile()
 	w.corefiles()
@@ -186,6 +190,7 @@ func targets(res *Results) []target {
 	} else {
 		out = append(out, target{figure: "propagation under churn", target: "p99 <= 100 ms, 0 wrong"})
 	}
+	out = append(out, transferTargets(res)...)
 	if pr, kr := relistOf(res, RolePodname), relistOf(res, RoleKubernetes); pr != nil {
 		ratio := pr.Peak / pr.Steady
 		base := "not measured"
@@ -200,6 +205,32 @@ func targets(res *Results) []target {
 		})
 	} else {
 		out = append(out, target{figure: "peak / steady heap on relist", target: "<= 1.5x"})
+	}
+	return out
+}
+
+// transferTargets are the rows of the summary for section 7: podname's IXFR against the changes
+// it carries at the largest zone measured.
+func transferTargets(res *Results) []target {
+	var out []target
+	goal := fmt.Sprintf("<= %.0fx changed records' wire size", targetIXFRRatio)
+	if len(res.Transfers) == 0 {
+		return append(out, target{figure: "IXFR bytes per change", target: goal})
+	}
+	t := res.Transfers[len(res.Transfers)-1]
+	for _, n := range res.Config.XfrChanges {
+		runs := ixfrRuns(t, n)
+		if len(runs) == 0 {
+			continue
+		}
+		ratio := Median(ixfrField(runs, ixfrRatio))
+		out = append(out, target{
+			figure: fmt.Sprintf("IXFR after %s at %s pods, bytes / changed records' wire size", plural(n, "change"), count(t.Pods)), known: true,
+			podname:  fmt.Sprintf("%s (%s / %s)", times(ratio, 1), nbytes(Median(ixfrField(runs, ixfrBytes))), nbytes(Median(ixfrField(runs, ixfrChanged)))),
+			baseline: nbytes(axfrMedian(t, RoleFile, xfrBytes)) + " (file: AXFR)",
+			ratio:    percent(Median(ixfrField(runs, ixfrBytes)), axfrMedian(t, RoleFile, xfrBytes)) + " of file's AXFR",
+			target:   goal, met: ratio <= targetIXFRRatio, miss: fmt.Sprintf("%.2fx over", ratio-targetIXFRRatio),
+		})
 	}
 	return out
 }
@@ -570,8 +601,130 @@ func (w *reportWriter) relist() {
 		XLabel: "seconds since the API server was stopped", YLabel: "heap in use / steady median", Series: series, Marks: marks})
 }
 
+// The figures of a transfer that the report shows.
+func xfrBytes(x XfrRun) float64     { return float64(x.Bytes) }
+func xfrMessages(x XfrRun) float64  { return float64(x.Messages) }
+func xfrRecords(x XfrRun) float64   { return float64(x.Records) }
+func xfrSeconds(x XfrRun) float64   { return x.Seconds }
+func ixfrBytes(x IXFRRun) float64   { return float64(x.Bytes) }
+func ixfrChanged(x IXFRRun) float64 { return float64(x.ChangedBytes) }
+func ixfrRatio(x IXFRRun) float64   { return float64(x.Bytes) / float64(x.ChangedBytes) }
+
+// axfrMedian is the median of f over role's AXFR runs in t.
+func axfrMedian(t *TransferResult, role string, f func(XfrRun) float64) float64 {
+	var xs []float64
+	for _, x := range t.AXFR[role] {
+		xs = append(xs, f(x))
+	}
+	return Median(xs)
+}
+
+// ixfrRuns are t's IXFR runs after n changes.
+func ixfrRuns(t *TransferResult, n int) []IXFRRun {
+	var out []IXFRRun
+	for _, x := range t.IXFR {
+		if x.Changes == n {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// ixfrField is f of each of runs.
+func ixfrField(runs []IXFRRun, f func(IXFRRun) float64) []float64 {
+	xs := make([]float64, len(runs))
+	for i, x := range runs {
+		xs[i] = f(x)
+	}
+	return xs
+}
+
+// heading writes a section's heading, and says so if it was not measured.
+func (w *reportWriter) heading(title string, measured bool) bool {
+	w.p("%s\n\n", title)
+	if !measured {
+		w.p("Not measured.\n\n")
+	}
+	return measured
+}
+
+func (w *reportWriter) transfers() {
+	if !w.heading("## 7. Zone transfers", len(w.res.Transfers) > 0) {
+		return
+	}
+	w.p("podname as a primary, with CoreDNS's *transfer* plugin in its server block. Neither podname nor the *file* plugin compresses names in a transfer ")
+	w.p("(the *transfer* plugin writes through miekg/dns's `Transfer.Out`, which packs without compression), so every record travels at its full `dns.Len`.\n\n")
+	w.axfr()
+	w.ixfr()
+}
+
+func (w *reportWriter) axfr() {
+	res := w.res
+	w.p("### AXFR\n\n")
+	w.p("One coredns with two server blocks on loopback ports of their own (the Corefile is at the end), each with the *transfer* plugin (`to *`): podname, and the *file* plugin ")
+	w.p("serving a zone file of the same pods as section 1's (the SOA and an A record per pod; podname's zone adds its NS, with glue for the machine's non-loopback addresses). ")
+	w.p("Started after the pods exist; once `coredns_podname_pods` equals the pod count the bench asks each block in turn (the order alternating between runs) ")
+	w.p("with miekg/dns's `Transfer` client over TCP to 127.0.0.1, and checks each zone holds an A record for every pod. Bytes are what the connection carried from the server: ")
+	w.p("the DNS messages and their 2-byte lengths. Time is from the request to the last message.\n\n")
+	w.p("| pods | podname time | podname bytes | messages | records | file time | file bytes | messages | records | podname / file, bytes | podname / file, time |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, t := range res.Transfers {
+		cells := func(role string) string {
+			return fmt.Sprintf("%s | %s | %.0f | %.0f", millis(axfrMedian(t, role, xfrSeconds)), nbytes(axfrMedian(t, role, xfrBytes)),
+				axfrMedian(t, role, xfrMessages), axfrMedian(t, role, xfrRecords))
+		}
+		w.p("| %s | %s | %s | %s | %s |\n", count(t.Pods), cells(RolePodname), cells(RoleFile),
+			times(axfrMedian(t, RolePodname, xfrBytes), axfrMedian(t, RoleFile, xfrBytes)), times(axfrMedian(t, RolePodname, xfrSeconds), axfrMedian(t, RoleFile, xfrSeconds)))
+	}
+	w.p("\n")
+}
+
+func (w *reportWriter) ixfr() {
+	res := w.res
+	w.p("### IXFR\n\n")
+	w.p("The same server, after the AXFRs. In namespace `%s`, a pool of %d pods; then, in each of %s, for each count of changes: the zone's serial, then that many changes, ",
+		churnNamespace, slices.Max(res.Config.XfrChanges)/2, plural(res.Config.Runs, "run"))
+	w.p("pods created (created, then set Running and Ready with a new IP, as in section 5) and the oldest of the pool deleted, one after the other, 16 requests at once; ")
+	w.p("once podname answers every change, an IXFR from the serial before them (default `ixfr_journal`, 5000 records). Each reply is checked: incremental, and removing exactly the deleted pods' A records and adding the created ones'. ")
+	w.p("Changed records' wire size is the sum of `dns.Len` of those A records: the least a transfer of the changes could carry, uncompressed. ")
+	w.p("Each serial step of the reply (a pod event that changed the zone) carries its old and its new SOA (RFC 1995), and the reply the current SOA first and last. ")
+	w.p("The *file* plugin has no IXFR (it answers with the whole zone): its AXFR is the comparison. Medians of the runs; ratios per run, then their median.\n\n")
+	w.p("| pods | changes | IXFR bytes | messages | records (serial steps) | time | changed records' wire size | IXFR / changed | bytes per change | file AXFR bytes | IXFR / file AXFR | target |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	var series []Series
+	wire := Series{Name: "changed records' wire size", Markers: true}
+	for _, t := range res.Transfers {
+		s := Series{Name: fmt.Sprintf("podname IXFR, %s pods", count(t.Pods)), Markers: true}
+		file := axfrMedian(t, RoleFile, xfrBytes)
+		for _, n := range res.Config.XfrChanges {
+			runs := ixfrRuns(t, n)
+			if len(runs) == 0 {
+				continue
+			}
+			med := func(f func(IXFRRun) float64) float64 { return Median(ixfrField(runs, f)) }
+			b, changed := med(ixfrBytes), med(ixfrChanged)
+			w.p("| %s | %d | %s | %.0f | %.0f (%.0f) | %s | %s | %s | %s | %s | %s | <= %.0fx |\n", count(t.Pods), n, nbytes(b),
+				med(func(x IXFRRun) float64 { return float64(x.Messages) }), med(func(x IXFRRun) float64 { return float64(x.Records) }),
+				med(func(x IXFRRun) float64 { return float64(x.Steps) }), millis(med(func(x IXFRRun) float64 { return x.Seconds })),
+				nbytes(changed), times(med(ixfrRatio), 1), nbytes(b/float64(n)), nbytes(file), percent(b, file), targetIXFRRatio)
+			s.Points = append(s.Points, plotter.XY{X: float64(n), Y: b / float64(n)})
+			if t == res.Transfers[0] {
+				wire.Points = append(wire.Points, plotter.XY{X: float64(n), Y: changed / float64(n)})
+			}
+		}
+		series = append(series, s)
+	}
+	w.p("\n")
+	if len(wire.Points) > 0 {
+		goal := Series{Name: fmt.Sprintf("target: %.0fx the changed records", targetIXFRRatio), Dashed: true}
+		for _, pt := range wire.Points {
+			goal.Points = append(goal.Points, plotter.XY{X: pt.X, Y: targetIXFRRatio * pt.Y})
+		}
+		w.figure("IXFR bytes per change", "ixfr.svg", Chart{Title: "IXFR from the serial before the changes, per change", XLabel: "pod changes (log)", YLabel: "bytes per change",
+			XLog: true, Series: append(series, wire, goal)})
+	}
+}
+
 func (w *reportWriter) micro() {
-	w.p("## 7. Go benchmarks of the plugin\n\n")
+	w.p("## 8. Go benchmarks of the plugin\n\n")
 	m := w.res.Micro
 	if m == nil {
 		w.p("Not run.\n\n")
@@ -622,6 +775,9 @@ func (w *reportWriter) corefiles() {
 			}
 		}
 	}
+	if len(w.res.Transfers) > 0 {
+		w.p("Zone transfers, at %s pods (the zone file's path differs by size):\n\n```\n%s```\n\n", count(w.res.Transfers[0].Pods), w.res.Transfers[0].Corefile)
+	}
 }
 
 // count writes a pod count as CountLabel does.
@@ -651,10 +807,20 @@ func number(format string, v float64) string {
 	return fmt.Sprintf(format, v)
 }
 
+// plural writes n and word, with an s unless n is 1.
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
 func mib(b float64) string           { return number("%.1f MiB", b/(1<<20)) }
+func nbytes(b float64) string        { return qps(b) + " B" }
 func millis(s float64) string        { return number("%.2f ms", s*1e3) }
 func seconds(d time.Duration) string { return number("%.2f s", d.Seconds()) }
 func times(a, b float64) string      { return number("%.2fx", a/b) }
+func percent(a, b float64) string    { return number("%.2g%%", 100*a/b) }
 
 // memTotal writes /proc/meminfo's "24684084 kB" as GiB.
 func memTotal(s string) string {
