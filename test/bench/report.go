@@ -209,10 +209,22 @@ func targets(res *Results) []target {
 	return out
 }
 
-// transferTargets are the rows of the summary for section 7: podname's IXFR against the changes
-// it carries at the largest zone measured.
+// transferTargets are the rows of the summary for section 7: BIND's lag under churn, and
+// podname's IXFR against the changes it carries at the largest zone measured.
 func transferTargets(res *Results) []target {
 	var out []target
+	if c := res.Churn; c != nil && c.Secondary != nil {
+		lag, own := slices.Concat(c.Appear[RoleBIND], c.Vanish[RoleBIND]), slices.Concat(c.Appear[RolePodname], c.Vanish[RolePodname])
+		p99 := Percentile(lag, 99)
+		out = append(out, target{
+			figure: "p99 pod event to the right answer at BIND, a secondary of podname, under churn", known: len(lag) > 0,
+			podname: seconds(time.Duration(p99 * float64(time.Second))), baseline: millis(Percentile(own, 99)) + " (podname itself)",
+			target: fmt.Sprintf("< %s", seconds(targetSecondaryLag99)), met: p99 < targetSecondaryLag99.Seconds(),
+			miss: fmt.Sprintf("%s over", seconds(time.Duration(p99*float64(time.Second))-targetSecondaryLag99)),
+		})
+	} else {
+		out = append(out, target{figure: "p99 pod event to the right answer at BIND under churn", target: "< 2.00 s"})
+	}
 	goal := fmt.Sprintf("<= %.0fx changed records' wire size", targetIXFRRatio)
 	if len(res.Transfers) == 0 {
 		return append(out, target{figure: "IXFR bytes per change", target: goal})
@@ -494,6 +506,9 @@ func (w *reportWriter) churn() {
 				c.Elapsed[role].Round(time.Millisecond), formatCPU(c.CPU[role]))
 		}
 	}
+	if c.Secondary != nil {
+		w.p("\nIn podname's pass a second podname, with the *transfer* plugin, and BIND, its secondary, ran beside it: their CPU is in the line above, their figures in section 7.\n")
+	}
 	w.p("\n")
 	w.p("| | podname p50 | p99 | max | kubernetes p50 | p99 | max | podname p99 / kubernetes p99 | target p99 |\n|---|---|---|---|---|---|---|---|---|\n")
 	dist := func(xs []float64) string {
@@ -517,23 +532,28 @@ func (w *reportWriter) churn() {
 		w.p("\nExamples: %s\n", strings.Join(c.Bad, "; "))
 	}
 	w.p("\n")
-	cdf := func(name string, xs []float64, dashed bool) Series {
-		s := Series{Name: fmt.Sprintf("%s (%d)", name, len(xs)), Dashed: dashed}
-		sorted := slices.Sorted(slices.Values(xs))
-		for q := 0.0; len(xs) > 0 && q <= 100; q += 0.25 {
-			s.Points = append(s.Points, plotter.XY{X: math.Max(percentileSorted(sorted, q)*1e3, 0.01), Y: q})
-		}
-		return s
+	w.delayFigure("propagation delay distribution", "propagation.svg", "delay from the watch to DNS under churn (cumulative)", c,
+		[]string{RolePodname, RoleKubernetes}, []string{"podname", "kubernetes"})
+}
+
+// delayFigure plots the cumulative distributions of c's appear and vanish delays of each of
+// roles, named by labels.
+func (w *reportWriter) delayFigure(alt, name, title string, c *ChurnResult, roles, labels []string) {
+	var series []Series
+	for i, role := range roles {
+		series = append(series, cdf(labels[i]+", appear", c.Appear[role], false), cdf(labels[i]+", vanish", c.Vanish[role], true))
 	}
-	w.figure("propagation delay distribution", "propagation.svg", Chart{
-		Title: "delay from the watch to DNS under churn (cumulative)", XLabel: "milliseconds (log)", YLabel: "% of changes", XLog: true,
-		Series: []Series{
-			cdf("podname, appear", c.Appear[RolePodname], false),
-			cdf("podname, vanish", c.Vanish[RolePodname], true),
-			cdf("kubernetes, appear", c.Appear[RoleKubernetes], false),
-			cdf("kubernetes, vanish", c.Vanish[RoleKubernetes], true),
-		},
-	})
+	w.figure(alt, name, Chart{Title: title, XLabel: "milliseconds (log)", YLabel: "% of changes", XLog: true, Series: series})
+}
+
+// cdf is the cumulative distribution of delays xs (seconds) in milliseconds, for a log axis.
+func cdf(name string, xs []float64, dashed bool) Series {
+	s := Series{Name: fmt.Sprintf("%s (%d)", name, len(xs)), Dashed: dashed}
+	sorted := slices.Sorted(slices.Values(xs))
+	for q := 0.0; len(xs) > 0 && q <= 100; q += 0.25 {
+		s.Points = append(s.Points, plotter.XY{X: math.Max(percentileSorted(sorted, q)*1e3, 0.01), Y: q})
+	}
+	return s
 }
 
 // relistOf is role's relist with coredns's default environment.
@@ -649,18 +669,22 @@ func (w *reportWriter) heading(title string, measured bool) bool {
 }
 
 func (w *reportWriter) transfers() {
-	if !w.heading("## 7. Zone transfers", len(w.res.Transfers) > 0) {
+	res := w.res
+	if !w.heading("## 7. Zone transfers", len(res.Transfers) > 0 || (res.Churn != nil && res.Churn.Secondary != nil)) {
 		return
 	}
 	w.p("podname as a primary, with CoreDNS's *transfer* plugin in its server block. Neither podname nor the *file* plugin compresses names in a transfer ")
 	w.p("(the *transfer* plugin writes through miekg/dns's `Transfer.Out`, which packs without compression), so every record travels at its full `dns.Len`.\n\n")
 	w.axfr()
 	w.ixfr()
+	w.secondary()
 }
 
 func (w *reportWriter) axfr() {
 	res := w.res
-	w.p("### AXFR\n\n")
+	if !w.heading("### AXFR", len(res.Transfers) > 0) {
+		return
+	}
 	w.p("One coredns with two server blocks on loopback ports of their own (the Corefile is at the end), each with the *transfer* plugin (`to *`): podname, and the *file* plugin ")
 	w.p("serving a zone file of the same pods as section 1's (the SOA and an A record per pod; podname's zone adds its NS, with glue for the machine's non-loopback addresses). ")
 	w.p("Started after the pods exist; once `coredns_podname_pods` equals the pod count the bench asks each block in turn (the order alternating between runs) ")
@@ -680,7 +704,9 @@ func (w *reportWriter) axfr() {
 
 func (w *reportWriter) ixfr() {
 	res := w.res
-	w.p("### IXFR\n\n")
+	if !w.heading("### IXFR", len(res.Transfers) > 0) {
+		return
+	}
 	w.p("The same server, after the AXFRs. In namespace `%s`, a pool of %d pods; then, in each of %s, for each count of changes: the zone's serial, then that many changes, ",
 		churnNamespace, slices.Max(res.Config.XfrChanges)/2, plural(res.Config.Runs, "run"))
 	w.p("pods created (created, then set Running and Ready with a new IP, as in section 5) and the oldest of the pool deleted, one after the other, 16 requests at once; ")
@@ -721,6 +747,68 @@ func (w *reportWriter) ixfr() {
 		w.figure("IXFR bytes per change", "ixfr.svg", Chart{Title: "IXFR from the serial before the changes, per change", XLabel: "pod changes (log)", YLabel: "bytes per change",
 			XLog: true, Series: append(series, wire, goal)})
 	}
+}
+
+func (w *reportWriter) secondary() {
+	c := w.res.Churn
+	if !w.heading("### A secondary under churn", c != nil && c.Secondary != nil) {
+		return
+	}
+	sec := c.Secondary
+	w.p("In section 5's podname pass (%d pods created and %d deleted per second for %d s on top of %s pods), a second coredns, podname with the *transfer* plugin ", c.Rate, c.Rate, c.Seconds, count(c.BackgroundPods))
+	w.p("(`to` BIND's address, so it NOTIFYs BIND; `ixfr_journal` and `notify_interval` at their defaults, 5000 1h and 1s), was the primary of BIND's `named` (`harness.StartBIND`, the forward zone only). ")
+	w.p("Both started once the pass's pool of pods existed; BIND's first transfer, the whole zone, was over before churn began. ")
+	sample := "every pod"
+	if sec.Every > 1 {
+		sample = fmt.Sprintf("one pod in %d (a sample, to leave the CPUs to the churn)", sec.Every)
+	}
+	w.p("For %s, from the moment the bench's watch saw its IP (or its DELETED), the bench asked BIND for its name, every %s at first, 10%% longer each time, at most every %s, until BIND answered the IP (or NXDOMAIN). ",
+		sample, secondaryFirstPoll, secondaryMaxPoll)
+	w.p("The delay is thus the pod event to the right answer at BIND, to within max(%s, 10%%).\n\n", secondaryMaxPoll)
+	w.p("| at BIND | changes | p50 | p99 | max | podname itself p99 | target p99 |\n|---|---|---|---|---|---|---|\n")
+	for _, row := range []struct {
+		name      string
+		bind, own []float64
+	}{
+		{"IP seen in watch to right answer", c.Appear[RoleBIND], c.Appear[RolePodname]},
+		{"DELETED seen to NXDOMAIN", c.Vanish[RoleBIND], c.Vanish[RolePodname]},
+		{"every change", slices.Concat(c.Appear[RoleBIND], c.Vanish[RoleBIND]), slices.Concat(c.Appear[RolePodname], c.Vanish[RolePodname])},
+	} {
+		w.p("| %s | %d | %s | %s | %s | %s | < %s |\n", row.name, len(row.bind), millis(Percentile(row.bind, 50)), millis(Percentile(row.bind, 99)),
+			millis(Max(row.bind)), millis(Percentile(row.own, 99)), seconds(targetSecondaryLag99))
+	}
+	w.p("\nAt BIND: %d wrong answers (must be 0), %d failed queries, %d names not right within %s.\n\n", c.Wrong[RoleBIND], c.Failed[RoleBIND], c.Timeouts[RoleBIND], churnLimit)
+
+	incr := 0
+	var msgs, recs int
+	for _, t := range sec.Transfers {
+		if t.Incremental {
+			incr++
+		}
+		msgs, recs = msgs+t.Messages, recs+t.Records
+	}
+	total := float64(TransferBytes(sec.Transfers))
+	w.p("Transfers, as BIND's log counts them (`Transfer completed: N messages, N records, N bytes`; DNS messages without their TCP lengths), from the start of churn until BIND held its last change: ")
+	w.p("%s (%d incremental), %s, %s, %s; that is %s per minute of churn (%s), %s per pod change (%s).\n\n",
+		plural(len(sec.Transfers), "transfer"), incr, plural(msgs, "message"), plural(recs, "record"), nbytes(total), nbytes(total/sec.Elapsed.Minutes()),
+		sec.Elapsed.Round(time.Millisecond), nbytes(total/float64(sec.Changes)), plural(sec.Changes, "change"))
+	ours, same := sec.checkFirst()
+	verdict := "the same"
+	if !same {
+		verdict = "**not the same**"
+	}
+	w.p("BIND's count checked against the bench's: its first transfer (serial %d) was %s, %s, %s; the bench's AXFR of the primary at that serial, %s, %s, %s, %s without the 2-byte lengths: %s.\n\n",
+		sec.FirstSerial, plural(sec.First.Messages, "message"), plural(sec.First.Records, "record"), nbytes(float64(sec.First.Bytes)),
+		plural(sec.Check.Messages, "message"), plural(sec.Check.Records, "record"), nbytes(float64(sec.Check.Bytes)), nbytes(float64(ours)), verdict)
+
+	w.p("The memory the IXFR journal adds: after churn, and after BIND held the last change, `go_memstats_heap_inuse_bytes` of the primary and of the pass's own podname (same pods, same events, no *transfer* plugin), ")
+	w.p("each read three times after a forced GC (their median), and VmRSS. The journal then held %d records (every change under churn, at most 5000).\n\n", sec.JournalRecords)
+	w.p("| podname | heap in use | RSS |\n|---|---|---|\n")
+	w.p("| with the *transfer* plugin, journal of %d records | %s | %s |\n", sec.JournalRecords, mib(sec.HeapWith), mib(sec.RSSWith))
+	w.p("| without | %s | %s |\n", mib(sec.HeapWithout), mib(sec.RSSWithout))
+	w.p("| difference | %s (%s per journal record) | %s |\n\n", mib(sec.HeapWith-sec.HeapWithout), nbytes((sec.HeapWith-sec.HeapWithout)/float64(max(sec.JournalRecords, 1))), mib(sec.RSSWith-sec.RSSWithout))
+	w.delayFigure("lag of a secondary", "secondary.svg", "pod event to the right answer under churn (cumulative)", c,
+		[]string{RoleBIND, RolePodname}, []string{"BIND", "podname itself"})
 }
 
 func (w *reportWriter) micro() {
@@ -773,6 +861,10 @@ func (w *reportWriter) corefiles() {
 			if text, ok := c.Corefile[role]; ok {
 				w.p("Churn, %s pass:\n\n```\n%s```\n\n", role, text)
 			}
+		}
+		if sec := c.Secondary; sec != nil {
+			w.p("Churn, podname pass, the primary of BIND:\n\n```\n%s```\n\n", sec.Corefile)
+			w.p("BIND's `named.conf` (harness.StartBIND):\n\n```\n%s```\n\n", sec.NamedConf)
 		}
 	}
 	if len(w.res.Transfers) > 0 {
