@@ -55,10 +55,28 @@ func (a Answer) wrongFor(ip netip.Addr) bool {
 	return false
 }
 
-// Expect is a name and the address it must resolve to.
+// Expect is a name and the address it must resolve to or, if Gone, the address it had before
+// it must be NXDOMAIN.
 type Expect struct {
 	Name string
 	IP   netip.Addr
+	Gone bool
+}
+
+// holds reports whether a is the answer e wants.
+func (e Expect) holds(a Answer) bool {
+	if e.Gone {
+		return a.Rcode == dns.RcodeNameError
+	}
+	return a.is(e.IP)
+}
+
+// want is what e wants, for a message.
+func (e Expect) want() string {
+	if e.Gone {
+		return "NXDOMAIN"
+	}
+	return e.IP.String()
 }
 
 // Verified is the outcome of AwaitAnswers.
@@ -68,9 +86,10 @@ type Verified struct {
 	Bad   []string // a few examples of wrong answers
 }
 
-// AwaitAnswers asks server for every name until each resolves to its address, with workers
-// concurrent askers, until ctx ends. An NXDOMAIN or SERVFAIL is a name not there yet (an
-// informer still filling up); an answer with another address is counted as wrong.
+// AwaitAnswers asks server for every name until each resolves to its address (or, Gone, is
+// NXDOMAIN), with workers concurrent askers, until ctx ends. An NXDOMAIN or SERVFAIL is a name
+// not there yet (an informer still filling up), the old address one not gone yet; an answer with
+// another address is counted as wrong.
 func AwaitAnswers(ctx context.Context, server string, want []Expect, workers int) (Verified, error) {
 	res := Verified{Names: len(want)}
 	var mu sync.Mutex
@@ -83,7 +102,7 @@ func AwaitAnswers(ctx context.Context, server string, want []Expect, workers int
 				res.Wrong = int(wrong.Load())
 				e := pending[0]
 				return res, fmt.Errorf("%d of %d names at %s never answered right (first: %s, want %s): %w",
-					len(pending), len(want), server, e.Name, e.IP, ctx.Err())
+					len(pending), len(want), server, e.Name, e.want(), ctx.Err())
 			case <-time.After(100 * time.Millisecond):
 			}
 		}
@@ -94,12 +113,12 @@ func AwaitAnswers(ctx context.Context, server string, want []Expect, workers int
 			wg.Go(func() {
 				for e := range work {
 					a, err := AskA(ctx, server, e.Name)
-					ok := err == nil && a.is(e.IP)
+					ok := err == nil && e.holds(a)
 					if err == nil && a.wrongFor(e.IP) {
 						wrong.Add(1)
 						mu.Lock()
 						if len(res.Bad) < 5 {
-							res.Bad = append(res.Bad, fmt.Sprintf("%s: got %v, want %s", e.Name, a.IPs, e.IP))
+							res.Bad = append(res.Bad, fmt.Sprintf("%s: got %v, want %s", e.Name, a.IPs, e.want()))
 						}
 						mu.Unlock()
 					}

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"encoding/xml"
+	"fmt"
 	"io"
 	"maps"
 	"math"
@@ -16,7 +17,10 @@ import (
 
 	"github.com/coredns/caddy/caddyfile"
 	"github.com/coredns/coredns/plugin/file"
+	"github.com/miekg/dns"
 	"gonum.org/v1/plot/plotter"
+
+	"github.com/podname/podname/test/harness"
 )
 
 func TestPercentile(t *testing.T) {
@@ -180,6 +184,8 @@ func TestCorefiles(t *testing.T) {
 		"whoami":           func() (Corefile, error) { return MemoryCorefile(RoleWhoami, "/k") },
 		"churn podname":    func() (Corefile, error) { return ChurnCorefile(RolePodname, "/k") },
 		"churn kubernetes": func() (Corefile, error) { return ChurnCorefile(RoleKubernetes, "/k") },
+		"transfers":        func() (Corefile, error) { return TransferCorefile("/k", "/zone.db") },
+		"primary":          func() (Corefile, error) { return PrimaryCorefile("/k", "127.0.0.1:5300") },
 	} {
 		c, err := build()
 		if err != nil {
@@ -201,6 +207,21 @@ func TestCorefiles(t *testing.T) {
 	}
 	if _, err := MemoryCorefile("hosts", "/k"); err == nil {
 		t.Error("a memory Corefile for an unknown role did not fail")
+	}
+	// Every transfer block lets anyone on loopback in, and NOTIFYs no one but a secondary.
+	x, err := TransferCorefile("/k", "/zone.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(x.Text, "transfer {\n        to *\n    }"); n != 2 {
+		t.Errorf("transfers Corefile: %d blocks with transfer to *, want 2\n%s", n, x.Text)
+	}
+	p, err := PrimaryCorefile("/k", "127.0.0.1:5300")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(p.Text, "to 127.0.0.1:5300\n") || strings.Contains(p.Text, "ixfr_journal") || p.PprofAddr == "" {
+		t.Errorf("primary Corefile: want transfer to the secondary, the default journal, pprof\n%s", p.Text)
 	}
 	c, err := ThroughputCorefile("/k", "/zone.db")
 	if err != nil {
@@ -325,10 +346,88 @@ func TestConfigs(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	bad := SmokeConfig()
-	bad.Sizes = []int{200, 100}
-	if err := bad.Validate(); err == nil {
-		t.Error("sizes out of order validated")
+	for name, spoil := range map[string]func(*Config){
+		"sizes out of order":               func(c *Config) { c.Sizes = []int{200, 100} },
+		"IXFR changes out of order":        func(c *Config) { c.XfrChanges = []int{50, 1} },
+		"no IXFR changes":                  func(c *Config) { c.XfrChanges = nil },
+		"churn into the IXFR pods":         func(c *Config) { c.ChurnRate, c.ChurnSeconds = 1000, 600 },
+		"IXFR pods beyond the churn range": func(c *Config) { c.XfrChanges, c.Runs = []int{1, 20_000}, 3 },
+		"BIND asked for no pod":            func(c *Config) { c.SecondaryEvery = 0 },
+	} {
+		c := SmokeConfig()
+		spoil(&c)
+		if err := c.Validate(); err == nil {
+			t.Errorf("%s validated", name)
+		}
+	}
+	if got := FullConfig().xfrSizes(); !slices.Equal(got, []int{10_000, 100_000}) {
+		t.Errorf("full run's transfer sizes %v, want 10k and 100k", got)
+	}
+	if got := SmokeConfig().xfrSizes(); !slices.Equal(got, []int{200}) {
+		t.Errorf("smoke run's transfer sizes %v, want 200", got)
+	}
+}
+
+// TestReadIXFR reads an incremental reply of two steps, an up-to-date one, and one that is
+// the whole zone.
+func TestReadIXFR(t *testing.T) {
+	soa := func(serial uint32) dns.RR {
+		return &dns.SOA{Hdr: dns.RR_Header{Name: Zone + ".", Rrtype: dns.TypeSOA, Class: dns.ClassINET}, Serial: serial}
+	}
+	a := func(name, ip string) dns.RR {
+		return &dns.A{Hdr: dns.RR_Header{Name: name + "." + Zone + ".", Rrtype: dns.TypeA, Class: dns.ClassINET}, A: netip.MustParseAddr(ip).AsSlice()}
+	}
+	incremental := []dns.RR{soa(10), soa(8), a("Gone-1", "10.0.0.1"), soa(9), a("new-1", "10.0.0.3"), soa(9), a("gone-2", "10.0.0.2"), soa(10), a("new-2", "10.0.0.4"), soa(10)}
+	inc, steps, del, add := readIXFR(incremental)
+	if !inc || steps != 2 {
+		t.Errorf("incremental reply: incremental %v, %d steps; want true, 2", inc, steps)
+	}
+	wantDel := []string{recordKey("gone-1."+Zone, netip.MustParseAddr("10.0.0.1")), recordKey("gone-2."+Zone, netip.MustParseAddr("10.0.0.2"))}
+	wantAdd := []string{recordKey("new-1."+Zone, netip.MustParseAddr("10.0.0.3")), recordKey("new-2."+Zone, netip.MustParseAddr("10.0.0.4"))}
+	if !slices.Equal(del, wantDel) || !slices.Equal(add, wantAdd) {
+		t.Errorf("removes %v, adds %v; want %v, %v", del, add, wantDel, wantAdd)
+	}
+	for name, rrs := range map[string][]dns.RR{"up to date": {soa(10)}, "whole zone": {soa(10), a("x", "10.0.0.9"), soa(10)}} {
+		if inc, _, _, _ := readIXFR(rrs); inc {
+			t.Errorf("%s: read as incremental", name)
+		}
+	}
+}
+
+// TestCheckFirst compares named's count of a transfer, without TCP's 2-byte lengths, with the
+// bench's.
+func TestCheckFirst(t *testing.T) {
+	r := SecondaryResult{First: harness.Transfer{Messages: 2, Records: 10, Bytes: 996}, Check: XfrRun{Messages: 2, Records: 10, Bytes: 1000}}
+	if ours, same := r.checkFirst(); ours != 996 || !same {
+		t.Errorf("checkFirst = %d, %v; want 996, true", ours, same)
+	}
+	r.First.Bytes = 1000
+	if _, same := r.checkFirst(); same {
+		t.Error("counts 4 bytes apart are the same")
+	}
+}
+
+func TestExpectHolds(t *testing.T) {
+	ip, other := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")
+	there, gone := Expect{Name: "a", IP: ip}, Expect{Name: "a", IP: ip, Gone: true}
+	for _, c := range []struct {
+		e          Expect
+		a          Answer
+		holds, bad bool
+	}{
+		{there, Answer{Rcode: dns.RcodeSuccess, IPs: []netip.Addr{ip}}, true, false},
+		{there, Answer{Rcode: dns.RcodeNameError}, false, false},
+		{there, Answer{Rcode: dns.RcodeSuccess, IPs: []netip.Addr{other}}, false, true},
+		{gone, Answer{Rcode: dns.RcodeNameError}, true, false},
+		{gone, Answer{Rcode: dns.RcodeSuccess, IPs: []netip.Addr{ip}}, false, false},
+		{gone, Answer{Rcode: dns.RcodeSuccess, IPs: []netip.Addr{other}}, false, true},
+	} {
+		if got := c.e.holds(c.a); got != c.holds {
+			t.Errorf("%+v holds %+v = %v, want %v", c.e, c.a, got, c.holds)
+		}
+		if got := c.a.wrongFor(c.e.IP); got != c.bad {
+			t.Errorf("%+v wrong for %+v = %v, want %v", c.a, c.e, got, c.bad)
+		}
 	}
 }
 
@@ -353,13 +452,15 @@ func TestBuildReport(t *testing.T) {
 		}
 	}
 	if want := []string{"# Benchmarks", "## Summary", "## Machine and method", "## 1. Throughput", "## 2. Latency", "## 3. Memory",
-		"## 4. Sync", "## 5. Propagation under churn", "## 6. Relist after an API server restart", "## 7. Go benchmarks of the plugin",
+		"## 4. Sync", "## 5. Propagation under churn", "## 6. Relist after an API server restart", "## 7. Zone transfers", "### AXFR", "### IXFR",
+		"### A secondary under churn", "## 8. Go benchmarks of the plugin",
 		"## CPU profile of coredns while dnsperf saturates podname", "## Corefiles", "## Notes"}; !slices.Equal(headings, want) {
 		t.Errorf("headings:\n%s\nwant:\n%s", strings.Join(headings, "\n"), strings.Join(want, "\n"))
 	}
 	wantTables := []string{"| figure | podname | baseline |", "| plugin | QPS (median) |", "| plugin | p50 |", "| pods | podname heap |",
 		"| | podname | kubernetes (pods verified) |", "| pods | podname | kubernetes (pods verified) |", "| | podname p50 |",
-		"| | podname | kubernetes |", "| plugin | steady heap (median) |", "| benchmark | ns/op |"}
+		"| | podname | kubernetes |", "| plugin | steady heap (median) |", "| pods | podname time |", "| pods | changes |", "| at BIND | changes |",
+		"| podname | heap in use |", "| benchmark | ns/op |"}
 	if len(tables) != len(wantTables) {
 		t.Errorf("%d tables, want %d:\n%s", len(tables), len(wantTables), strings.Join(tables, "\n"))
 	}
@@ -369,7 +470,8 @@ func TestBuildReport(t *testing.T) {
 		}
 	}
 	wantFigures := []string{"![heap and RSS against pods](docs/bench/memory.svg)", "![sync time against pods](docs/bench/sync.svg)",
-		"![propagation delay distribution](docs/bench/propagation.svg)", "![heap during a relist](docs/bench/relist.svg)"}
+		"![propagation delay distribution](docs/bench/propagation.svg)", "![heap during a relist](docs/bench/relist.svg)",
+		"![IXFR bytes per change](docs/bench/ixfr.svg)", "![lag of a secondary](docs/bench/secondary.svg)"}
 	if !slices.Equal(figures, wantFigures) {
 		t.Errorf("figures:\n%s\nwant:\n%s", strings.Join(figures, "\n"), strings.Join(wantFigures, "\n"))
 	}
@@ -394,6 +496,41 @@ func TestBuildReport(t *testing.T) {
 		"| podname (GOGC=50) |",
 		"| BenchmarkIndexMemory | 690000000.0 |  |  | 351 | 1 |",
 		"Churn, kubernetes pass:", "Hand-written.",
+		// Section 7 and its rows of the summary, every figure.
+		"| IXFR after 1 change at 100k pods, bytes / changed records' wire size | 8.77x (500 B / 57 B) | 5,700,000 B (file: AXFR) | 0.0088% of file's AXFR | <= 2x changed records' wire size | **no**: 6.77x over |",
+		"| IXFR after 50 changes at 100k pods, bytes / changed records' wire size | 4.67x (13,300 B / 2,850 B) |",
+		"| IXFR after 1000 changes at 100k pods, bytes / changed records' wire size | 1.89x (108,000 B / 57,000 B) | 5,700,000 B (file: AXFR) | 1.9% of file's AXFR | <= 2x changed records' wire size | yes |",
+		"| 10k | 20.00 ms | 580,000 B | 10 | 10004 | 30.00 ms | 570,000 B | 10 | 10002 | 1.02x | 0.67x |",
+		"| 100k | 200.00 ms | 5,800,000 B | 100 | 100004 | 300.00 ms | 5,700,000 B | 100 | 100002 | 1.02x | 0.67x |",
+		"| 10k | 1 | 500 B | 1 | 5 (1) | 1.01 ms | 57 B | 8.77x | 500 B | 570,000 B | 0.088% | <= 2x |",
+		"| 100k | 50 | 13,300 B | 1 | 152 (50) | 1.50 ms | 2,850 B | 4.67x | 266 B | 5,700,000 B | 0.23% | <= 2x |",
+		"| 100k | 1000 | 108,000 B | 5 | 3002 (1000) | 11.00 ms | 57,000 B | 1.89x | 108 B | 5,700,000 B | 1.9% | <= 2x |",
+		"In podname's pass a second podname, with the *transfer* plugin, and BIND, its secondary, ran beside it",
+		"For one pod in 5 (a sample, to leave the CPUs to the churn)",
+		"At BIND: 0 wrong answers (must be 0), 0 failed queries, 0 names not right within 10s.",
+		"60 transfers (60 incremental), 60 messages, 18000 records, 2,400,000 B; that is 2,400,000 B per minute of churn (1m0s), 400 B per pod change (6000 changes).",
+		"its first transfer (serial 123456) was 93 messages, 100504 records, 5,999,814 B; the bench's AXFR of the primary at that serial, 93 messages, 100504 records, 6,000,000 B, 5,999,814 B without the 2-byte lengths: the same.",
+		"then, in each of 3 runs, for each count of changes",
+		"The journal then held 5000 records",
+		"| with the *transfer* plugin, journal of 5000 records | 52.0 MiB | 160.0 MiB |",
+		"| without | 50.0 MiB | 155.0 MiB |",
+		"| difference | 2.0 MiB (419 B per journal record) | 5.0 MiB |",
+		"Churn, podname pass, the primary of BIND:", "BIND's `named.conf` (harness.StartBIND):", "Zone transfers, at 10k pods",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	c := fakeResults().Churn
+	bind, own := slices.Concat(c.Appear[RoleBIND], c.Vanish[RoleBIND]), slices.Concat(c.Appear[RolePodname], c.Vanish[RolePodname])
+	for _, want := range []string{
+		fmt.Sprintf("| p99 pod event to the right answer at BIND, a secondary of podname, under churn | %.2f s | %s (podname itself) |  | < 2.00 s | yes |",
+			Percentile(bind, 99), millis(Percentile(own, 99))),
+		fmt.Sprintf("| IP seen in watch to right answer | 60 | %s | %s | %s | %s | < 2.00 s |", millis(Percentile(c.Appear[RoleBIND], 50)),
+			millis(Percentile(c.Appear[RoleBIND], 99)), millis(1.2), millis(Percentile(c.Appear[RolePodname], 99))),
+		fmt.Sprintf("| DELETED seen to NXDOMAIN | 60 | %s | %s | %s | %s | < 2.00 s |", millis(Percentile(c.Vanish[RoleBIND], 50)),
+			millis(Percentile(c.Vanish[RoleBIND], 99)), millis(1.6), millis(Percentile(c.Vanish[RolePodname], 99))),
+		fmt.Sprintf("| every change | 120 | %s | %s | %s | %s | < 2.00 s |", millis(Percentile(bind, 50)), millis(Percentile(bind, 99)), millis(1.6), millis(Percentile(own, 99))),
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q", want)
@@ -426,6 +563,10 @@ func TestReportPlots(t *testing.T) {
 		"relist.svg": {"heap in use around an API server restart, relative to each plugin's steady median",
 			"seconds since the API server was stopped", "heap in use / steady median", "podname", "kubernetes", "podname (GOGC=50)",
 			"target 1.5x", "API server stopped", "API server ready", "podname relisted"},
+		"ixfr.svg": {"IXFR from the serial before the changes, per change", "pod changes (log)", "bytes per change", "1", "1000",
+			"podname IXFR, 10k pods", "podname IXFR, 100k pods", "changed records' wire size", "target: 2x the changed records"},
+		"secondary.svg": {"pod event to the right answer under churn (cumulative)", "milliseconds (log)", "% of changes",
+			"BIND, appear (60)", "BIND, vanish (60)", "podname itself, appear (300)", "podname itself, vanish (300)"},
 	} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
@@ -446,8 +587,8 @@ func TestBuildReportEmpty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(rep.Markdown, "Not measured") + strings.Count(rep.Markdown, "Not run."); n != 7 {
-		t.Errorf("%d sections not measured, want 7:\n%s", n, rep.Markdown)
+	if n := strings.Count(rep.Markdown, "Not measured") + strings.Count(rep.Markdown, "Not run."); n != 8 {
+		t.Errorf("%d sections not measured, want 8:\n%s", n, rep.Markdown)
 	}
 	if len(rep.Plots) != 0 {
 		t.Errorf("plots of nothing: %v", slices.Collect(maps.Keys(rep.Plots)))
@@ -505,6 +646,30 @@ func fakeResults() *Results {
 		CPU:      map[string][]CPUUse{RolePodname: {{Name: "kube-apiserver", Cores: 0.8}}, RoleKubernetes: {{Name: "kube-controller-manager", Cores: 0.6}}},
 		Corefile: map[string]string{RolePodname: "y {\n}\n", RoleKubernetes: "z {\n}\n"},
 		Bad:      []string{"churn-12.churn: 10.0.0.1, want 10.0.0.2"}}
+	res.Churn.Appear[RoleBIND], res.Churn.Vanish[RoleBIND] = delays(60, 0.05, 1.2), delays(60, 0.04, 1.6)
+	bindLog := []harness.Transfer{}
+	for range 60 {
+		bindLog = append(bindLog, harness.Transfer{Zone: Zone + ".", Incremental: true, Messages: 1, Records: 300, Bytes: 40_000})
+	}
+	res.Churn.Secondary = &SecondaryResult{Every: 5, Corefile: "p {\n}\n", NamedConf: "options {\n};\n",
+		First:       harness.Transfer{Zone: Zone + ".", Messages: 93, Records: 100504, Bytes: 5_999_814},
+		Check:       XfrRun{Bytes: 6_000_000, Messages: 93, Records: 100504},
+		FirstSerial: 123456, Transfers: bindLog, Changes: 6000, Elapsed: time.Minute,
+		HeapWith: 52 << 20, HeapWithout: 50 << 20, RSSWith: 160 << 20, RSSWithout: 155 << 20, JournalRecords: 5000}
+	// IXFR bytes: a fixed cost, then per change; 1000 changes within the target, 1 not.
+	ixfrBytes := map[int]int{1: 500, 50: 13_300, 1000: 108_000}
+	for _, pods := range []int{10_000, 100_000} {
+		t := &TransferResult{Pods: pods, Corefile: "t {\n}\n", AXFR: map[string][]XfrRun{}}
+		for r := range cfg.Runs {
+			t.AXFR[RolePodname] = append(t.AXFR[RolePodname], XfrRun{Seconds: 2e-6 * float64(pods), Bytes: 58 * pods, Messages: pods / 1000, Records: pods + 4})
+			t.AXFR[RoleFile] = append(t.AXFR[RoleFile], XfrRun{Seconds: 3e-6 * float64(pods), Bytes: 57 * pods, Messages: pods / 1000, Records: pods + 2})
+			for _, n := range cfg.XfrChanges {
+				t.IXFR = append(t.IXFR, IXFRRun{XfrRun: XfrRun{Seconds: 1e-3 + 1e-5*float64(n), Bytes: ixfrBytes[n], Messages: 1 + n/250, Records: 2 + 3*n},
+					Changes: n, Run: r, Created: n - n/2, Deleted: n / 2, Incremental: true, Steps: n, ChangedBytes: 57 * n})
+			}
+		}
+		res.Transfers = append(res.Transfers, t)
+	}
 	// A sawtooth of the GC around the steady heap, higher while the API server is down and
 	// the informers relist, sampled every 100 ms from 5 s before the stop.
 	relist := func(role string, steady, bump float64, env ...string) *RelistResult {

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,6 +34,13 @@ const (
 	maxPoll   = 10 * time.Millisecond
 )
 
+// A secondary takes about a second (NOTIFY at most once per notify_interval, then IXFR), so
+// it is asked less often: every 10 ms at first, at most every 20 ms.
+const (
+	secondaryFirstPoll = 10 * time.Millisecond
+	secondaryMaxPoll   = 20 * time.Millisecond
+)
+
 func churnPodName(i int) string { return fmt.Sprintf("churn-%s-%06d", templateHash, i) }
 
 func churnIP(i int) netip.Addr { return nthAddr(churnPrefix, i) }
@@ -57,25 +65,38 @@ type ChurnResult struct {
 	// there within churnLimit.
 	Wrong, Failed, Timeouts map[string]int
 	Bad                     []string
+	// Secondary is BIND following a second podname, with the transfer plugin, through the
+	// podname pass (role RoleBIND in the maps above); nil if the budget left it out.
+	Secondary *SecondaryResult
 }
 
 // churnRun is the state of one pass.
 type churnRun struct {
-	ctx    context.Context
-	role   string
-	server string
-	name   func(i int) string
-	first  int // the first pod index of the pass
+	ctx     context.Context
+	targets []churnTarget
+	name    func(i int) string
+	first   int // the first pod index of the pass
 
 	mu  sync.Mutex
 	res *ChurnResult
 	wg  sync.WaitGroup
 }
 
+// churnTarget is a server a pass asks for the pods' names.
+type churnTarget struct {
+	role, server string
+	every        int // ask for every every-th pod only
+	// The first interval between two questions for one name, and the longest: each is 10%
+	// longer than the one before.
+	first, most time.Duration
+}
+
 // Churn creates and deletes rate pods per second each for seconds, on top of a pool of pods
 // that keeps the population steady, and measures how soon podname, then the kubernetes plugin
-// (through a headless Service's EndpointSlices), answer for each change.
-func (b *Bench) Churn(ctx context.Context, rate, seconds, pool, background int) (*ChurnResult, error) {
+// (through a headless Service's EndpointSlices), answer for each change. With secondaryEvery
+// above 0, BIND follows a podname with the transfer plugin through podname's pass, and is
+// asked for every secondaryEvery-th pod.
+func (b *Bench) Churn(ctx context.Context, rate, seconds, pool, background, secondaryEvery int) (*ChurnResult, error) {
 	res := &ChurnResult{Rate: rate, Seconds: seconds, Pool: pool, BackgroundPods: background,
 		Created: map[string]int{}, Deleted: map[string]int{}, Elapsed: map[string]time.Duration{},
 		CPU: map[string][]CPUUse{}, Corefile: map[string]string{},
@@ -83,7 +104,11 @@ func (b *Bench) Churn(ctx context.Context, rate, seconds, pool, background int) 
 		Wrong: map[string]int{}, Failed: map[string]int{}, Timeouts: map[string]int{}}
 	first := 0
 	for _, role := range []string{RolePodname, RoleKubernetes} {
-		if err := b.churnPass(ctx, res, role, first); err != nil {
+		every := 0
+		if role == RolePodname {
+			every = secondaryEvery
+		}
+		if err := b.churnPass(ctx, res, role, first, every); err != nil {
 			return nil, fmt.Errorf("churn, %s: %w", role, err)
 		}
 		// The next pass's pods get new names and IPs: nothing can answer for them by accident.
@@ -92,8 +117,9 @@ func (b *Bench) Churn(ctx context.Context, rate, seconds, pool, background int) 
 	return res, nil
 }
 
-// churnPass is one plugin's churn, with pods first, first+1, ...
-func (b *Bench) churnPass(ctx context.Context, res *ChurnResult, role string, first int) error {
+// churnPass is one plugin's churn, with pods first, first+1, ..., and a secondary asked for
+// every secondaryEvery-th pod unless that is 0.
+func (b *Bench) churnPass(ctx context.Context, res *ChurnResult, role string, first, secondaryEvery int) error {
 	rate, seconds, pool := res.Rate, res.Seconds, res.Pool
 	dir := filepath.Join(b.work, "churn-"+role)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -124,20 +150,32 @@ func (b *Bench) churnPass(ctx context.Context, res *ChurnResult, role string, fi
 	if err := srv.WaitReady(wctx); err != nil {
 		return err
 	}
-	c := &churnRun{ctx: ctx, role: role, server: conf.DNS[role], res: res, first: first, name: func(i int) string {
+	c := &churnRun{ctx: ctx, res: res, first: first, name: func(i int) string {
 		if role == RoleKubernetes {
 			return fmt.Sprintf("%s.%s.%s.svc.cluster.local", churnPodName(i), churnNamespace, churnNamespace)
 		}
 		return churnPodName(i) + "." + Zone
 	}}
+	c.targets = []churnTarget{{role: role, server: conf.DNS[role], every: 1, first: firstPoll, most: maxPoll}}
 	want := make([]Expect, pool)
 	for i := range pool {
 		want[i] = Expect{Name: c.name(first + i), IP: churnIP(first + i)}
 	}
-	if _, err := AwaitAnswers(wctx, c.server, want, 8); err != nil {
+	if _, err := AwaitAnswers(wctx, conf.DNS[role], want, 8); err != nil {
 		return fmt.Errorf("pool: %w", err)
 	}
 	b.logf("churn, %s: pool answered %s after its first pod was created", role, time.Since(begin).Round(time.Millisecond))
+	names := map[int]string{srv.PID(): "coredns"}
+	var sec *secondaryRun
+	if secondaryEvery > 0 {
+		if sec, err = b.startSecondary(ctx, dir, res.BackgroundPods+pool); err != nil {
+			return err
+		}
+		defer sec.stop()
+		sec.res.Every = secondaryEvery
+		c.targets = append(c.targets, churnTarget{role: RoleBIND, server: sec.bind.Addr, every: secondaryEvery, first: secondaryFirstPoll, most: secondaryMaxPoll})
+		names[sec.primary.PID()], names[sec.bind.PID()] = "coredns, primary of BIND", "named (BIND)"
+	}
 
 	list, err := b.client.CoreV1().Pods(churnNamespace).List(ctx, meta.ListOptions{})
 	if err != nil {
@@ -155,7 +193,7 @@ func (b *Bench) churnPass(ctx context.Context, res *ChurnResult, role string, fi
 	begin = time.Now()
 	created, deleted, err := b.churn(ctx, first, pool, rate, seconds)
 	res.Elapsed[role] = time.Since(begin)
-	res.CPU[role] = cpuSince(cpu, b.processNames(map[int]string{srv.PID(): "coredns"}))
+	res.CPU[role] = cpuSince(cpu, b.processNames(names))
 	res.Created[role], res.Deleted[role] = created, deleted
 	if err != nil {
 		w.Stop()
@@ -172,6 +210,14 @@ func (b *Bench) churnPass(ctx context.Context, res *ChurnResult, role string, fi
 		return werr
 	}
 	b.logf("churn, %s: CPU meanwhile (cores): %s", role, formatCPU(res.CPU[role]))
+	if sec != nil {
+		if res.Secondary, err = sec.finish(ctx, srv, created+deleted, res.Elapsed[role]); err != nil {
+			return err
+		}
+		lag, x := slices.Concat(res.Appear[RoleBIND], res.Vanish[RoleBIND]), res.Secondary
+		b.logf("churn, secondary: BIND right %.0f ms (p50), %.0f ms (p99) after %d changes; %d transfers, %d bytes; heap %.1f MiB with the transfer plugin (journal %d records), %.1f MiB without",
+			Percentile(lag, 50)*1e3, Percentile(lag, 99)*1e3, len(lag), len(x.Transfers), TransferBytes(x.Transfers), x.HeapWith/(1<<20), x.JournalRecords, x.HeapWithout/(1<<20))
+	}
 	if err := srv.Stop(); err != nil {
 		return err
 	}
@@ -219,13 +265,7 @@ func (b *Bench) churn(ctx context.Context, first, pool, rate, seconds int) (crea
 		}
 		add, del := first+pool+i, first+i
 		do(func() error { return b.createChurnPod(ctx, add) }, &nCreated)
-		do(func() error {
-			err := b.client.CoreV1().Pods(churnNamespace).Delete(ctx, churnPodName(del), meta.DeleteOptions{GracePeriodSeconds: new(int64)})
-			if err != nil {
-				return fmt.Errorf("delete pod %s/%s: %w", churnNamespace, churnPodName(del), err)
-			}
-			return nil
-		}, &nDeleted)
+		do(func() error { return b.deleteChurnPod(ctx, del) }, &nDeleted)
 	}
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
@@ -263,10 +303,10 @@ func (c *churnRun) follow(w watch.Interface, changes int) error {
 			}
 			seen[pod.Name] = true
 			appeared++
-			c.wg.Go(func() { c.measure(c.name(i), churnIP(i), now, true) })
+			c.start(i, now, true)
 		case watch.Deleted:
 			gone++
-			c.wg.Go(func() { c.measure(c.name(i), churnIP(i), now, false) })
+			c.start(i, now, false)
 		}
 		if appeared == changes && gone == changes {
 			return nil
@@ -284,11 +324,20 @@ func churnIndex(name string) (int, bool) {
 	return i, true
 }
 
-// measure asks for name until it resolves to ip (appear) or is NXDOMAIN (not appear), and
+// start measures the change of pod i seen at seen at every target that follows the pod.
+func (c *churnRun) start(i int, seen time.Time, appear bool) {
+	for _, t := range c.targets {
+		if i%t.every == 0 {
+			c.wg.Go(func() { c.measure(t, c.name(i), churnIP(i), seen, appear) })
+		}
+	}
+}
+
+// measure asks t for name until it resolves to ip (appear) or is NXDOMAIN (not appear), and
 // records the delay since seen.
-func (c *churnRun) measure(name string, ip netip.Addr, seen time.Time, appear bool) {
-	role := c.role
-	interval := firstPoll
+func (c *churnRun) measure(t churnTarget, name string, ip netip.Addr, seen time.Time, appear bool) {
+	role := t.role
+	interval := t.first
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -297,7 +346,7 @@ func (c *churnRun) measure(name string, ip netip.Addr, seen time.Time, appear bo
 			return
 		case <-timer.C:
 		}
-		a, err := AskA(c.ctx, c.server, name)
+		a, err := AskA(c.ctx, t.server, name)
 		now := time.Now()
 		switch {
 		case err != nil:
@@ -321,7 +370,7 @@ func (c *churnRun) measure(name string, ip netip.Addr, seen time.Time, appear bo
 			return
 		}
 		timer.Reset(interval)
-		interval = min(interval*11/10, maxPoll)
+		interval = min(interval*11/10, t.most)
 	}
 }
 
@@ -342,6 +391,15 @@ func (b *Bench) createChurnPods(ctx context.Context, from, to int) error {
 // createChurnPod creates churn pod i, Running with its IP.
 func (b *Bench) createChurnPod(ctx context.Context, i int) error {
 	return createRunningPod(ctx, b.client, newPod(churnNamespace, churnPodName(i), churnNamespace, i), churnIP(i))
+}
+
+// deleteChurnPod deletes churn pod i with no grace period.
+func (b *Bench) deleteChurnPod(ctx context.Context, i int) error {
+	err := b.client.CoreV1().Pods(churnNamespace).Delete(ctx, churnPodName(i), meta.DeleteOptions{GracePeriodSeconds: new(int64)})
+	if err != nil {
+		return fmt.Errorf("delete pod %s/%s: %w", churnNamespace, churnPodName(i), err)
+	}
+	return nil
 }
 
 // deleteAllPods deletes every pod of ns at once and waits until none is left.

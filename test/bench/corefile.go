@@ -135,7 +135,8 @@ func MemoryCorefile(role, kubeconfig string) (Corefile, error) {
 }
 
 // ChurnCorefile serves role alone: podname, or as its baseline the kubernetes plugin answering
-// pods through their Service's EndpointSlices.
+// pods through their Service's EndpointSlices. pprof forces the GC of the heap figures after
+// churn.
 func ChurnCorefile(role, kubeconfig string) (Corefile, error) {
 	var b serverBlock
 	switch role {
@@ -146,7 +147,30 @@ func ChurnCorefile(role, kubeconfig string) (Corefile, error) {
 	default:
 		return Corefile{}, fmt.Errorf("churn Corefile: unknown role %q", role)
 	}
-	b.ready, b.metrics = true, true
+	b.ready, b.metrics, b.pprof = true, true, true
+	return newCorefile(b)
+}
+
+// withTransfer puts the transfer plugin in b, open to the addresses to (host:port, NOTIFY goes
+// to each; or *, anyone who reaches the block's loopback address, and no NOTIFY).
+func withTransfer(b serverBlock, to string) serverBlock {
+	b.plugin = append([]string{"transfer {", "    to " + to, "}"}, b.plugin...)
+	return b
+}
+
+// TransferCorefile is one server with podname and the file plugin serving zonefile, the same
+// records, each with the transfer plugin: the AXFR and IXFR figures.
+func TransferCorefile(kubeconfig, zonefile string) (Corefile, error) {
+	p := withTransfer(podnameBlock(kubeconfig), "*")
+	p.ready, p.metrics = true, true
+	return newCorefile(p, withTransfer(fileBlock(zonefile), "*"))
+}
+
+// PrimaryCorefile is podname with the transfer plugin (its IXFR journal at the default size),
+// the primary of a secondary at the address secondary, which it NOTIFYs.
+func PrimaryCorefile(kubeconfig, secondary string) (Corefile, error) {
+	b := withTransfer(podnameBlock(kubeconfig), secondary)
+	b.ready, b.metrics, b.pprof = true, true, true
 	return newCorefile(b)
 }
 

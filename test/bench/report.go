@@ -39,6 +39,9 @@ const (
 	targetSync          = 5 * time.Second
 	targetPropagation99 = 100 * time.Millisecond
 	targetRelist        = 1.5
+	// Of the issue "Zone transfers in the benchmarks".
+	targetSecondaryLag99 = 2 * time.Second
+	targetIXFRRatio      = 2.0
 )
 
 // target is one row of the summary.
@@ -80,6 +83,7 @@ func BuildReport(res *Results, opt ReportOptions) (*Report, error) {
 	w.memory()
 	w.churn()
 	w.relist()
+	w.transfers()
 	w.micro()
 	w.profile()
 	w.corefiles()
@@ -186,6 +190,7 @@ func targets(res *Results) []target {
 	} else {
 		out = append(out, target{figure: "propagation under churn", target: "p99 <= 100 ms, 0 wrong"})
 	}
+	out = append(out, transferTargets(res)...)
 	if pr, kr := relistOf(res, RolePodname), relistOf(res, RoleKubernetes); pr != nil {
 		ratio := pr.Peak / pr.Steady
 		base := "not measured"
@@ -200,6 +205,44 @@ func targets(res *Results) []target {
 		})
 	} else {
 		out = append(out, target{figure: "peak / steady heap on relist", target: "<= 1.5x"})
+	}
+	return out
+}
+
+// transferTargets are the rows of the summary for section 7: BIND's lag under churn, and
+// podname's IXFR against the changes it carries at the largest zone measured.
+func transferTargets(res *Results) []target {
+	var out []target
+	if c := res.Churn; c != nil && c.Secondary != nil {
+		lag, own := slices.Concat(c.Appear[RoleBIND], c.Vanish[RoleBIND]), slices.Concat(c.Appear[RolePodname], c.Vanish[RolePodname])
+		p99 := Percentile(lag, 99)
+		out = append(out, target{
+			figure: "p99 pod event to the right answer at BIND, a secondary of podname, under churn", known: len(lag) > 0,
+			podname: seconds(time.Duration(p99 * float64(time.Second))), baseline: millis(Percentile(own, 99)) + " (podname itself)",
+			target: fmt.Sprintf("< %s", seconds(targetSecondaryLag99)), met: p99 < targetSecondaryLag99.Seconds(),
+			miss: fmt.Sprintf("%s over", seconds(time.Duration(p99*float64(time.Second))-targetSecondaryLag99)),
+		})
+	} else {
+		out = append(out, target{figure: "p99 pod event to the right answer at BIND under churn", target: "< 2.00 s"})
+	}
+	goal := fmt.Sprintf("<= %.0fx changed records' wire size", targetIXFRRatio)
+	if len(res.Transfers) == 0 {
+		return append(out, target{figure: "IXFR bytes per change", target: goal})
+	}
+	t := res.Transfers[len(res.Transfers)-1]
+	for _, n := range res.Config.XfrChanges {
+		runs := ixfrRuns(t, n)
+		if len(runs) == 0 {
+			continue
+		}
+		ratio := Median(ixfrField(runs, ixfrRatio))
+		out = append(out, target{
+			figure: fmt.Sprintf("IXFR after %s at %s pods, bytes / changed records' wire size", plural(n, "change"), count(t.Pods)), known: true,
+			podname:  fmt.Sprintf("%s (%s / %s)", times(ratio, 1), nbytes(Median(ixfrField(runs, ixfrBytes))), nbytes(Median(ixfrField(runs, ixfrChanged)))),
+			baseline: nbytes(axfrMedian(t, RoleFile, xfrBytes)) + " (file: AXFR)",
+			ratio:    percent(Median(ixfrField(runs, ixfrBytes)), axfrMedian(t, RoleFile, xfrBytes)) + " of file's AXFR",
+			target:   goal, met: ratio <= targetIXFRRatio, miss: fmt.Sprintf("%.2fx over", ratio-targetIXFRRatio),
+		})
 	}
 	return out
 }
@@ -463,6 +506,9 @@ func (w *reportWriter) churn() {
 				c.Elapsed[role].Round(time.Millisecond), formatCPU(c.CPU[role]))
 		}
 	}
+	if c.Secondary != nil {
+		w.p("\nIn podname's pass a second podname, with the *transfer* plugin, and BIND, its secondary, ran beside it: their CPU is in the line above, their figures in section 7.\n")
+	}
 	w.p("\n")
 	w.p("| | podname p50 | p99 | max | kubernetes p50 | p99 | max | podname p99 / kubernetes p99 | target p99 |\n|---|---|---|---|---|---|---|---|---|\n")
 	dist := func(xs []float64) string {
@@ -486,23 +532,28 @@ func (w *reportWriter) churn() {
 		w.p("\nExamples: %s\n", strings.Join(c.Bad, "; "))
 	}
 	w.p("\n")
-	cdf := func(name string, xs []float64, dashed bool) Series {
-		s := Series{Name: fmt.Sprintf("%s (%d)", name, len(xs)), Dashed: dashed}
-		sorted := slices.Sorted(slices.Values(xs))
-		for q := 0.0; len(xs) > 0 && q <= 100; q += 0.25 {
-			s.Points = append(s.Points, plotter.XY{X: math.Max(percentileSorted(sorted, q)*1e3, 0.01), Y: q})
-		}
-		return s
+	w.delayFigure("propagation delay distribution", "propagation.svg", "delay from the watch to DNS under churn (cumulative)", c,
+		[]string{RolePodname, RoleKubernetes}, []string{"podname", "kubernetes"})
+}
+
+// delayFigure plots the cumulative distributions of c's appear and vanish delays of each of
+// roles, named by labels.
+func (w *reportWriter) delayFigure(alt, name, title string, c *ChurnResult, roles, labels []string) {
+	var series []Series
+	for i, role := range roles {
+		series = append(series, cdf(labels[i]+", appear", c.Appear[role], false), cdf(labels[i]+", vanish", c.Vanish[role], true))
 	}
-	w.figure("propagation delay distribution", "propagation.svg", Chart{
-		Title: "delay from the watch to DNS under churn (cumulative)", XLabel: "milliseconds (log)", YLabel: "% of changes", XLog: true,
-		Series: []Series{
-			cdf("podname, appear", c.Appear[RolePodname], false),
-			cdf("podname, vanish", c.Vanish[RolePodname], true),
-			cdf("kubernetes, appear", c.Appear[RoleKubernetes], false),
-			cdf("kubernetes, vanish", c.Vanish[RoleKubernetes], true),
-		},
-	})
+	w.figure(alt, name, Chart{Title: title, XLabel: "milliseconds (log)", YLabel: "% of changes", XLog: true, Series: series})
+}
+
+// cdf is the cumulative distribution of delays xs (seconds) in milliseconds, for a log axis.
+func cdf(name string, xs []float64, dashed bool) Series {
+	s := Series{Name: fmt.Sprintf("%s (%d)", name, len(xs)), Dashed: dashed}
+	sorted := slices.Sorted(slices.Values(xs))
+	for q := 0.0; len(xs) > 0 && q <= 100; q += 0.25 {
+		s.Points = append(s.Points, plotter.XY{X: math.Max(percentileSorted(sorted, q)*1e3, 0.01), Y: q})
+	}
+	return s
 }
 
 // relistOf is role's relist with coredns's default environment.
@@ -570,8 +621,198 @@ func (w *reportWriter) relist() {
 		XLabel: "seconds since the API server was stopped", YLabel: "heap in use / steady median", Series: series, Marks: marks})
 }
 
+// The figures of a transfer that the report shows.
+func xfrBytes(x XfrRun) float64     { return float64(x.Bytes) }
+func xfrMessages(x XfrRun) float64  { return float64(x.Messages) }
+func xfrRecords(x XfrRun) float64   { return float64(x.Records) }
+func xfrSeconds(x XfrRun) float64   { return x.Seconds }
+func ixfrBytes(x IXFRRun) float64   { return float64(x.Bytes) }
+func ixfrChanged(x IXFRRun) float64 { return float64(x.ChangedBytes) }
+func ixfrRatio(x IXFRRun) float64   { return float64(x.Bytes) / float64(x.ChangedBytes) }
+
+// axfrMedian is the median of f over role's AXFR runs in t.
+func axfrMedian(t *TransferResult, role string, f func(XfrRun) float64) float64 {
+	var xs []float64
+	for _, x := range t.AXFR[role] {
+		xs = append(xs, f(x))
+	}
+	return Median(xs)
+}
+
+// ixfrRuns are t's IXFR runs after n changes.
+func ixfrRuns(t *TransferResult, n int) []IXFRRun {
+	var out []IXFRRun
+	for _, x := range t.IXFR {
+		if x.Changes == n {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// ixfrField is f of each of runs.
+func ixfrField(runs []IXFRRun, f func(IXFRRun) float64) []float64 {
+	xs := make([]float64, len(runs))
+	for i, x := range runs {
+		xs[i] = f(x)
+	}
+	return xs
+}
+
+// heading writes a section's heading, and says so if it was not measured.
+func (w *reportWriter) heading(title string, measured bool) bool {
+	w.p("%s\n\n", title)
+	if !measured {
+		w.p("Not measured.\n\n")
+	}
+	return measured
+}
+
+func (w *reportWriter) transfers() {
+	res := w.res
+	if !w.heading("## 7. Zone transfers", len(res.Transfers) > 0 || (res.Churn != nil && res.Churn.Secondary != nil)) {
+		return
+	}
+	w.p("podname as a primary, with CoreDNS's *transfer* plugin in its server block. Neither podname nor the *file* plugin compresses names in a transfer ")
+	w.p("(the *transfer* plugin writes through miekg/dns's `Transfer.Out`, which packs without compression), so every record travels at its full `dns.Len`.\n\n")
+	w.axfr()
+	w.ixfr()
+	w.secondary()
+}
+
+func (w *reportWriter) axfr() {
+	res := w.res
+	if !w.heading("### AXFR", len(res.Transfers) > 0) {
+		return
+	}
+	w.p("One coredns with two server blocks on loopback ports of their own (the Corefile is at the end), each with the *transfer* plugin (`to *`): podname, and the *file* plugin ")
+	w.p("serving a zone file of the same pods as section 1's (the SOA and an A record per pod; podname's zone adds its NS, with glue for the machine's non-loopback addresses). ")
+	w.p("Started after the pods exist; once `coredns_podname_pods` equals the pod count the bench asks each block in turn (the order alternating between runs) ")
+	w.p("with miekg/dns's `Transfer` client over TCP to 127.0.0.1, and checks each zone holds an A record for every pod. Bytes are what the connection carried from the server: ")
+	w.p("the DNS messages and their 2-byte lengths. Time is from the request to the last message.\n\n")
+	w.p("| pods | podname time | podname bytes | messages | records | file time | file bytes | messages | records | podname / file, bytes | podname / file, time |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, t := range res.Transfers {
+		cells := func(role string) string {
+			return fmt.Sprintf("%s | %s | %.0f | %.0f", millis(axfrMedian(t, role, xfrSeconds)), nbytes(axfrMedian(t, role, xfrBytes)),
+				axfrMedian(t, role, xfrMessages), axfrMedian(t, role, xfrRecords))
+		}
+		w.p("| %s | %s | %s | %s | %s |\n", count(t.Pods), cells(RolePodname), cells(RoleFile),
+			times(axfrMedian(t, RolePodname, xfrBytes), axfrMedian(t, RoleFile, xfrBytes)), times(axfrMedian(t, RolePodname, xfrSeconds), axfrMedian(t, RoleFile, xfrSeconds)))
+	}
+	w.p("\n")
+}
+
+func (w *reportWriter) ixfr() {
+	res := w.res
+	if !w.heading("### IXFR", len(res.Transfers) > 0) {
+		return
+	}
+	w.p("The same server, after the AXFRs. In namespace `%s`, a pool of %d pods; then, in each of %s, for each count of changes: the zone's serial, then that many changes, ",
+		churnNamespace, slices.Max(res.Config.XfrChanges)/2, plural(res.Config.Runs, "run"))
+	w.p("pods created (created, then set Running and Ready with a new IP, as in section 5) and the oldest of the pool deleted, one after the other, 16 requests at once; ")
+	w.p("once podname answers every change, an IXFR from the serial before them (default `ixfr_journal`, 5000 records). Each reply is checked: incremental, and removing exactly the deleted pods' A records and adding the created ones'. ")
+	w.p("Changed records' wire size is the sum of `dns.Len` of those A records: the least a transfer of the changes could carry, uncompressed. ")
+	w.p("Each serial step of the reply (a pod event that changed the zone) carries its old and its new SOA (RFC 1995), and the reply the current SOA first and last. ")
+	w.p("The *file* plugin has no IXFR (it answers with the whole zone): its AXFR is the comparison. Medians of the runs; ratios per run, then their median.\n\n")
+	w.p("| pods | changes | IXFR bytes | messages | records (serial steps) | time | changed records' wire size | IXFR / changed | bytes per change | file AXFR bytes | IXFR / file AXFR | target |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	var series []Series
+	wire := Series{Name: "changed records' wire size", Markers: true}
+	for _, t := range res.Transfers {
+		s := Series{Name: fmt.Sprintf("podname IXFR, %s pods", count(t.Pods)), Markers: true}
+		file := axfrMedian(t, RoleFile, xfrBytes)
+		for _, n := range res.Config.XfrChanges {
+			runs := ixfrRuns(t, n)
+			if len(runs) == 0 {
+				continue
+			}
+			med := func(f func(IXFRRun) float64) float64 { return Median(ixfrField(runs, f)) }
+			b, changed := med(ixfrBytes), med(ixfrChanged)
+			w.p("| %s | %d | %s | %.0f | %.0f (%.0f) | %s | %s | %s | %s | %s | %s | <= %.0fx |\n", count(t.Pods), n, nbytes(b),
+				med(func(x IXFRRun) float64 { return float64(x.Messages) }), med(func(x IXFRRun) float64 { return float64(x.Records) }),
+				med(func(x IXFRRun) float64 { return float64(x.Steps) }), millis(med(func(x IXFRRun) float64 { return x.Seconds })),
+				nbytes(changed), times(med(ixfrRatio), 1), nbytes(b/float64(n)), nbytes(file), percent(b, file), targetIXFRRatio)
+			s.Points = append(s.Points, plotter.XY{X: float64(n), Y: b / float64(n)})
+			if t == res.Transfers[0] {
+				wire.Points = append(wire.Points, plotter.XY{X: float64(n), Y: changed / float64(n)})
+			}
+		}
+		series = append(series, s)
+	}
+	w.p("\n")
+	if len(wire.Points) > 0 {
+		goal := Series{Name: fmt.Sprintf("target: %.0fx the changed records", targetIXFRRatio), Dashed: true}
+		for _, pt := range wire.Points {
+			goal.Points = append(goal.Points, plotter.XY{X: pt.X, Y: targetIXFRRatio * pt.Y})
+		}
+		w.figure("IXFR bytes per change", "ixfr.svg", Chart{Title: "IXFR from the serial before the changes, per change", XLabel: "pod changes (log)", YLabel: "bytes per change",
+			XLog: true, Series: append(series, wire, goal)})
+	}
+}
+
+func (w *reportWriter) secondary() {
+	c := w.res.Churn
+	if !w.heading("### A secondary under churn", c != nil && c.Secondary != nil) {
+		return
+	}
+	sec := c.Secondary
+	w.p("In section 5's podname pass (%d pods created and %d deleted per second for %d s on top of %s pods), a second coredns, podname with the *transfer* plugin ", c.Rate, c.Rate, c.Seconds, count(c.BackgroundPods))
+	w.p("(`to` BIND's address, so it NOTIFYs BIND; `ixfr_journal` and `notify_interval` at their defaults, 5000 1h and 1s), was the primary of BIND's `named` (`harness.StartBIND`, the forward zone only). ")
+	w.p("Both started once the pass's pool of pods existed; BIND's first transfer, the whole zone, was over before churn began. ")
+	sample := "every pod"
+	if sec.Every > 1 {
+		sample = fmt.Sprintf("one pod in %d (a sample, to leave the CPUs to the churn)", sec.Every)
+	}
+	w.p("For %s, from the moment the bench's watch saw its IP (or its DELETED), the bench asked BIND for its name, every %s at first, 10%% longer each time, at most every %s, until BIND answered the IP (or NXDOMAIN). ",
+		sample, secondaryFirstPoll, secondaryMaxPoll)
+	w.p("The delay is thus the pod event to the right answer at BIND, to within max(%s, 10%%).\n\n", secondaryMaxPoll)
+	w.p("| at BIND | changes | p50 | p99 | max | podname itself p99 | target p99 |\n|---|---|---|---|---|---|---|\n")
+	for _, row := range []struct {
+		name      string
+		bind, own []float64
+	}{
+		{"IP seen in watch to right answer", c.Appear[RoleBIND], c.Appear[RolePodname]},
+		{"DELETED seen to NXDOMAIN", c.Vanish[RoleBIND], c.Vanish[RolePodname]},
+		{"every change", slices.Concat(c.Appear[RoleBIND], c.Vanish[RoleBIND]), slices.Concat(c.Appear[RolePodname], c.Vanish[RolePodname])},
+	} {
+		w.p("| %s | %d | %s | %s | %s | %s | < %s |\n", row.name, len(row.bind), millis(Percentile(row.bind, 50)), millis(Percentile(row.bind, 99)),
+			millis(Max(row.bind)), millis(Percentile(row.own, 99)), seconds(targetSecondaryLag99))
+	}
+	w.p("\nAt BIND: %d wrong answers (must be 0), %d failed queries, %d names not right within %s.\n\n", c.Wrong[RoleBIND], c.Failed[RoleBIND], c.Timeouts[RoleBIND], churnLimit)
+
+	incr := 0
+	var msgs, recs int
+	for _, t := range sec.Transfers {
+		if t.Incremental {
+			incr++
+		}
+		msgs, recs = msgs+t.Messages, recs+t.Records
+	}
+	total := float64(TransferBytes(sec.Transfers))
+	w.p("Transfers, as BIND's log counts them (`Transfer completed: N messages, N records, N bytes`; DNS messages without their TCP lengths), from the start of churn until BIND held its last change: ")
+	w.p("%s (%d incremental), %s, %s, %s; that is %s per minute of churn (%s), %s per pod change (%s).\n\n",
+		plural(len(sec.Transfers), "transfer"), incr, plural(msgs, "message"), plural(recs, "record"), nbytes(total), nbytes(total/sec.Elapsed.Minutes()),
+		sec.Elapsed.Round(time.Millisecond), nbytes(total/float64(sec.Changes)), plural(sec.Changes, "change"))
+	ours, same := sec.checkFirst()
+	verdict := "the same"
+	if !same {
+		verdict = "**not the same**"
+	}
+	w.p("BIND's count checked against the bench's: its first transfer (serial %d) was %s, %s, %s; the bench's AXFR of the primary at that serial, %s, %s, %s, %s without the 2-byte lengths: %s.\n\n",
+		sec.FirstSerial, plural(sec.First.Messages, "message"), plural(sec.First.Records, "record"), nbytes(float64(sec.First.Bytes)),
+		plural(sec.Check.Messages, "message"), plural(sec.Check.Records, "record"), nbytes(float64(sec.Check.Bytes)), nbytes(float64(ours)), verdict)
+
+	w.p("The memory the IXFR journal adds: after churn, and after BIND held the last change, `go_memstats_heap_inuse_bytes` of the primary and of the pass's own podname (same pods, same events, no *transfer* plugin), ")
+	w.p("each read three times after a forced GC (their median), and VmRSS. The journal then held %d records (every change under churn, at most 5000).\n\n", sec.JournalRecords)
+	w.p("| podname | heap in use | RSS |\n|---|---|---|\n")
+	w.p("| with the *transfer* plugin, journal of %d records | %s | %s |\n", sec.JournalRecords, mib(sec.HeapWith), mib(sec.RSSWith))
+	w.p("| without | %s | %s |\n", mib(sec.HeapWithout), mib(sec.RSSWithout))
+	w.p("| difference | %s (%s per journal record) | %s |\n\n", mib(sec.HeapWith-sec.HeapWithout), nbytes((sec.HeapWith-sec.HeapWithout)/float64(max(sec.JournalRecords, 1))), mib(sec.RSSWith-sec.RSSWithout))
+	w.delayFigure("lag of a secondary", "secondary.svg", "pod event to the right answer under churn (cumulative)", c,
+		[]string{RoleBIND, RolePodname}, []string{"BIND", "podname itself"})
+}
+
 func (w *reportWriter) micro() {
-	w.p("## 7. Go benchmarks of the plugin\n\n")
+	w.p("## 8. Go benchmarks of the plugin\n\n")
 	m := w.res.Micro
 	if m == nil {
 		w.p("Not run.\n\n")
@@ -621,6 +862,13 @@ func (w *reportWriter) corefiles() {
 				w.p("Churn, %s pass:\n\n```\n%s```\n\n", role, text)
 			}
 		}
+		if sec := c.Secondary; sec != nil {
+			w.p("Churn, podname pass, the primary of BIND:\n\n```\n%s```\n\n", sec.Corefile)
+			w.p("BIND's `named.conf` (harness.StartBIND):\n\n```\n%s```\n\n", sec.NamedConf)
+		}
+	}
+	if len(w.res.Transfers) > 0 {
+		w.p("Zone transfers, at %s pods (the zone file's path differs by size):\n\n```\n%s```\n\n", count(w.res.Transfers[0].Pods), w.res.Transfers[0].Corefile)
 	}
 }
 
@@ -651,10 +899,20 @@ func number(format string, v float64) string {
 	return fmt.Sprintf(format, v)
 }
 
+// plural writes n and word, with an s unless n is 1.
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
 func mib(b float64) string           { return number("%.1f MiB", b/(1<<20)) }
+func nbytes(b float64) string        { return qps(b) + " B" }
 func millis(s float64) string        { return number("%.2f ms", s*1e3) }
 func seconds(d time.Duration) string { return number("%.2f s", d.Seconds()) }
 func times(a, b float64) string      { return number("%.2fx", a/b) }
+func percent(a, b float64) string    { return number("%.2g%%", 100*a/b) }
 
 // memTotal writes /proc/meminfo's "24684084 kB" as GiB.
 func memTotal(s string) string {

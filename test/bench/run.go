@@ -35,6 +35,12 @@ type Config struct {
 	// RelistPods is the pod count at which the API server is restarted, then churn runs.
 	RelistPods                 int
 	RelistSteady, RelistWindow time.Duration
+	// XfrChanges are the pod changes (creations and deletions) each IXFR figure follows, at
+	// ThroughputPods and RelistPods, where the AXFR figures are taken.
+	XfrChanges []int
+	// SecondaryEvery is how often BIND, following podname under churn, is asked for a pod: for
+	// every SecondaryEvery-th, to keep its questions from taking the CPUs the churn needs.
+	SecondaryEvery int
 	// ServerCPUs and Perf.CPUs, if set, bind the throughput coredns and dnsperf to CPUs of
 	// their own (taskset lists), so that the server, not the client, sets the pace and the
 	// ratios compare the plugins' own cost.
@@ -61,6 +67,7 @@ func FullConfig() Config {
 		ChurnRate:      50, ChurnSeconds: 60, ChurnPool: 500,
 		RelistPods:   100_000,
 		RelistSteady: 5 * time.Second, RelistWindow: 15 * time.Second,
+		XfrChanges: []int{1, 50, 1000}, SecondaryEvery: 5,
 		Workers:   16,
 		Budget:    25 * time.Minute,
 		MicroArgs: []string{"-run", "^$", "-bench", ".", "-benchmem", "-count", "3", "./plugin/podname/"},
@@ -100,6 +107,7 @@ func SmokeConfig() Config {
 		ChurnRate:      10, ChurnSeconds: 3, ChurnPool: 20,
 		RelistPods:   200,
 		RelistSteady: 500 * time.Millisecond, RelistWindow: 3 * time.Second,
+		XfrChanges: []int{1, 4, 10}, SecondaryEvery: 1,
 		Workers:   8,
 		MicroArgs: []string{"-run", "^$", "-bench", ".", "-benchmem", "-benchtime", "1x", "-count", "1", "./plugin/podname/"},
 	}
@@ -122,8 +130,31 @@ func (c Config) Validate() error {
 		return errors.New("churn: rate and seconds must be positive, the pool at least the rate")
 	case c.Workers < 1:
 		return errors.New("workers must be at least 1")
+	case 2*(c.ChurnPool+c.ChurnRate*c.ChurnSeconds) > xfrFirst:
+		return fmt.Errorf("churn: its two passes' %d pods overlap the IXFR figures' from %d", 2*(c.ChurnPool+c.ChurnRate*c.ChurnSeconds), xfrFirst)
+	case len(c.XfrChanges) == 0 || !slices.IsSorted(c.XfrChanges) || c.XfrChanges[0] <= 0:
+		return fmt.Errorf("IXFR changes %v: want at least one, ascending, positive", c.XfrChanges)
+	case xfrFirst+xfrPodsNeeded(c) > 1<<(32-churnPrefix.Bits()):
+		return fmt.Errorf("IXFR changes %v over %d runs: %d pods do not fit in %s", c.XfrChanges, c.Runs, xfrPodsNeeded(c), churnPrefix)
+	case c.SecondaryEvery < 1:
+		return errors.New("secondary: every must be at least 1")
 	}
 	return nil
+}
+
+// xfrPodsNeeded is how many pods the IXFR figures create at one size: a pool to delete from,
+// then half of each change count, per run.
+func xfrPodsNeeded(c Config) int {
+	n := slices.Max(c.XfrChanges) / 2
+	for _, k := range c.XfrChanges {
+		n += c.Runs * (k - k/2)
+	}
+	return n
+}
+
+// xfrSizes are the zone sizes of the transfer figures: those of throughput and of churn.
+func (c Config) xfrSizes() []int {
+	return slices.Compact(slices.Sorted(slices.Values([]int{c.ThroughputPods, c.RelistPods})))
 }
 
 // Results is everything one run measured.
@@ -137,13 +168,14 @@ type Results struct {
 	Memory     []MemorySample // podname, kubernetes and the whoami baseline
 	Relist     []*RelistResult
 	Churn      *ChurnResult
+	Transfers  []*TransferResult // by zone size, ascending
 	Creation   []Creation
 	Cluster    ClusterState
 	LoadEnd    string
 	Elapsed    time.Duration
 	// Problems are wrong answers and failed queries: the report shows them, and the run fails.
 	Problems []string
-	// Skipped says which sizes the budget left out, and why.
+	// Skipped says which sizes and steps the budget left out, and why.
 	Skipped []string
 }
 
@@ -301,6 +333,11 @@ func (b *Bench) measure(ctx context.Context, res *Results) error {
 			}
 			res.Throughput = t
 		}
+		if slices.Contains(cfg.xfrSizes(), size) {
+			if err := b.transfersAt(ctx, res, size); err != nil {
+				return err
+			}
+		}
 		if size == cfg.RelistPods {
 			if err := b.churnAndRelist(ctx, res, size); err != nil {
 				return err
@@ -319,11 +356,7 @@ func (b *Bench) overBudget(res *Results, size, have int, lastMemory time.Duratio
 	if size <= cfg.ThroughputPods || size <= cfg.RelistPods || cfg.Budget <= 0 || have == 0 {
 		return ""
 	}
-	var creating time.Duration
-	for _, c := range res.Creation {
-		creating += c.Elapsed
-	}
-	rate := float64(have) / creating.Seconds()
+	rate := creationRate(res)
 	est := time.Duration(float64(size-have)/rate*float64(time.Second)) + lastMemory*time.Duration(size)/time.Duration(max(lastSize, 1))
 	end := time.Since(b.begin) + est
 	if end <= cfg.Budget {
@@ -331,6 +364,60 @@ func (b *Bench) overBudget(res *Results, size, have int, lastMemory time.Duratio
 	}
 	return fmt.Sprintf("%s pods skipped: at %.0f pods/s and the last memory step's pace, the run would have taken about %s, over its budget of %s",
 		CountLabel(float64(size)), rate, end.Round(time.Minute), cfg.Budget)
+}
+
+// fits says whether a step that takes about est, started now, and then what must follow it
+// (about then) end within the run's budget; if not, it records why the step is skipped.
+func (b *Bench) fits(res *Results, step string, est, then time.Duration) bool {
+	end := time.Since(b.begin) + est + then
+	if b.cfg.Budget <= 0 || end <= b.cfg.Budget {
+		return true
+	}
+	why := fmt.Sprintf("%s skipped: it takes about %s, and with the steps that must follow, the run would have taken about %s, over its budget of %s",
+		step, est.Round(time.Second), end.Round(time.Minute), b.cfg.Budget)
+	b.logf("%s", why)
+	res.Skipped = append(res.Skipped, why)
+	return false
+}
+
+// creationRate is the pods per second created so far, for the budget; 100 before any.
+func creationRate(res *Results) float64 {
+	pods, took := 0, time.Duration(0)
+	for _, c := range res.Creation {
+		pods, took = pods+c.To-c.From, took+c.Elapsed
+	}
+	if pods == 0 || took <= 0 {
+		return 100
+	}
+	return float64(pods) / took.Seconds()
+}
+
+// ahead is about how long what must still run after a step at size takes, at the least:
+// creating the pods up to RelistPods at the rate seen so far, the two churn passes, and the
+// three API server restarts.
+func (b *Bench) ahead(res *Results, size int) time.Duration {
+	cfg := b.cfg
+	create := time.Duration(float64(max(cfg.RelistPods-size, 0)) / creationRate(res) * float64(time.Second))
+	churn := time.Duration(cfg.ChurnSeconds)*time.Second + 30*time.Second
+	return create + 2*churn + 3*(cfg.RelistSteady+cfg.RelistWindow+time.Minute)
+}
+
+// transfersAt takes the AXFR and IXFR figures at size, if the budget leaves time for them and
+// what follows: the pods their changes create (a deletion costs about what a creation does) at
+// the rate seen so far, and 30 s for the server's start and the transfers.
+func (b *Bench) transfersAt(ctx context.Context, res *Results, size int) error {
+	pods := 2 * xfrPodsNeeded(b.cfg)
+	est := time.Duration(float64(pods)/creationRate(res)*float64(time.Second)) + 30*time.Second
+	if !b.fits(res, fmt.Sprintf("Zone transfers at %s pods", CountLabel(float64(size))), est, b.ahead(res, size)) {
+		return nil
+	}
+	b.logf("transfers at %d pods: AXFR of podname and file, IXFR after %v changes, %d runs", size, b.cfg.XfrChanges, b.cfg.Runs)
+	t, err := b.Transfers(ctx, size)
+	if err != nil {
+		return err
+	}
+	res.Transfers = append(res.Transfers, t)
+	return nil
 }
 
 // grow creates pods [have, size) of the population.
@@ -372,7 +459,13 @@ func (b *Bench) churnAndRelist(ctx context.Context, res *Results, size int) erro
 	// Churn first: after an API server restart the controller manager's EndpointSlice
 	// informer lags ("informer cache is out of date") and the kubernetes plugin's figures
 	// would measure that.
-	c, err := b.Churn(ctx, cfg.ChurnRate, cfg.ChurnSeconds, cfg.ChurnPool, size)
+	// BIND and a second podname add their start (a sync and a full transfer at this size, about
+	// 30 s at 100k pods) to podname's pass.
+	every := cfg.SecondaryEvery
+	if !b.fits(res, "BIND as a secondary under churn", 30*time.Second, b.ahead(res, size)) {
+		every = 0
+	}
+	c, err := b.Churn(ctx, cfg.ChurnRate, cfg.ChurnSeconds, cfg.ChurnPool, size, every)
 	if err != nil {
 		return err
 	}
@@ -428,10 +521,22 @@ func problems(res *Results) []string {
 			}
 		}
 	}
-	// Under churn only podname's failures fail the run; the kubernetes plugin's show in the
-	// report beside them.
+	for _, t := range res.Transfers {
+		for _, x := range slices.Concat(t.AXFR[RolePodname], t.AXFR[RoleFile]) {
+			if x.Mismatch != "" {
+				out = append(out, x.Mismatch)
+			}
+		}
+		for _, x := range t.IXFR {
+			if x.Mismatch != "" {
+				out = append(out, "podname: "+x.Mismatch)
+			}
+		}
+	}
+	// Under churn only podname's failures, and BIND's, which follows podname, fail the run; the
+	// kubernetes plugin's show in the report beside them.
 	if c := res.Churn; c != nil {
-		for _, role := range []string{RolePodname} {
+		for _, role := range []string{RolePodname, RoleBIND} {
 			if n := c.Wrong[role]; n > 0 {
 				out = append(out, fmt.Sprintf("%s: %d wrong answers under churn", role, n))
 			}

@@ -69,6 +69,22 @@ func (s *Server) ForceGC(ctx context.Context) error {
 	return nil
 }
 
+// liveHeap is the median of three reads of HeapInuse, each after a forced GC.
+func (s *Server) liveHeap(ctx context.Context) (float64, error) {
+	var reads []float64
+	for range 3 {
+		if err := s.ForceGC(ctx); err != nil {
+			return 0, err
+		}
+		h, err := s.HeapInuse(ctx)
+		if err != nil {
+			return 0, err
+		}
+		reads = append(reads, h)
+	}
+	return Median(reads), nil
+}
+
 // CPUProfile records a CPU profile of seconds into path.
 func (s *Server) CPUProfile(ctx context.Context, seconds int, path string) error {
 	if s.PprofAddr == "" {

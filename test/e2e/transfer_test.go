@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -77,14 +76,11 @@ func secondaryAddrs(t *testing.T) [2]string {
 // serial is the serial of zone's SOA at server.
 func serial(t *testing.T, server, zone string) uint32 {
 	t.Helper()
-	r, err := harness.Query(server, zone, dns.TypeSOA)
+	n, err := harness.Serial(server, zone)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Answer) != 1 {
-		t.Fatalf("SOA %s at %s: %s %v", zone, server, dns.RcodeToString[r.Rcode], r.Answer)
-	}
-	return r.Answer[0].(*dns.SOA).Serial
+	return n
 }
 
 // waitInSync waits until every secondary serves both zones at the primary's serials.
@@ -275,18 +271,19 @@ func TestTransferAccess(t *testing.T) {
 		{"unsigned, listed address", "127.0.0.1", nil, dns.RcodeRefused},
 		{"signed, unlisted address", "127.0.0.2", key, dns.RcodeRefused},
 	} {
-		rrs, rcode, err := axfr(c.Addr(), zone, tc.source, tc.key)
+		r, err := harness.XFR(c.Addr(), new(dns.Msg).SetAxfr(dns.Fqdn(zone)), harness.XFROptions{Source: tc.source, Key: tc.key})
 		if err != nil {
 			t.Errorf("%s: %v", tc.name, err)
 			continue
 		}
-		if rcode != tc.rcode {
-			t.Errorf("%s: AXFR got %s, want %s", tc.name, dns.RcodeToString[rcode], dns.RcodeToString[tc.rcode])
+		if r.Rcode != tc.rcode {
+			t.Errorf("%s: AXFR got %s, want %s", tc.name, dns.RcodeToString[r.Rcode], dns.RcodeToString[tc.rcode])
 			continue
 		}
-		if rcode != dns.RcodeSuccess {
+		if r.Rcode != dns.RcodeSuccess {
 			continue
 		}
+		rrs := r.RRs
 		if len(rrs) < 2 || rrs[0].Header().Rrtype != dns.TypeSOA || rrs[len(rrs)-1].Header().Rrtype != dns.TypeSOA {
 			t.Errorf("%s: AXFR does not start and end with the SOA: %v", tc.name, rrs)
 		}
@@ -314,44 +311,4 @@ func TestTransferAccess(t *testing.T) {
 	if err := ask(bind.Addr, pod.Name+"."+zone, dns.TypeA, addresses(pod.Status.PodIP)); err != nil {
 		t.Errorf("BIND with the key: %v", err)
 	}
-}
-
-// axfr asks server for zone over TCP from source, signed with key when set, and returns the
-// records, or the rcode of a refusal.
-func axfr(server, zone, source string, key *harness.TSIGKey) ([]dns.RR, int, error) {
-	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(source)}, Timeout: 2 * time.Second}
-	conn, err := d.Dial("tcp", server)
-	if err != nil {
-		return nil, 0, fmt.Errorf("dial %s from %s: %w", server, source, err)
-	}
-	tr := &dns.Transfer{Conn: &dns.Conn{Conn: conn}}
-	m := new(dns.Msg).SetAxfr(dns.Fqdn(zone))
-	if key != nil {
-		tr.TsigSecret = map[string]string{key.Name: key.Secret}
-		m.SetTsig(key.Name, dns.HmacSHA256, 300, time.Now().Unix())
-	}
-	envs, err := tr.In(m, server)
-	if err != nil {
-		return nil, 0, fmt.Errorf("AXFR %s: %w", zone, err)
-	}
-	var rrs []dns.RR
-	for env := range envs {
-		if env.Error != nil {
-			if strings.Contains(env.Error.Error(), "bad xfr rcode") {
-				return nil, rcodeOf(env.Error.Error()), nil
-			}
-			return nil, 0, fmt.Errorf("AXFR %s: %w", zone, env.Error)
-		}
-		rrs = append(rrs, env.RR...)
-	}
-	return rrs, dns.RcodeSuccess, nil
-}
-
-// rcodeOf reads the rcode from miekg/dns's "dns: bad xfr rcode: N" error.
-func rcodeOf(msg string) int {
-	var n int
-	if _, err := fmt.Sscanf(msg[strings.LastIndex(msg, ":")+1:], "%d", &n); err != nil {
-		return -1
-	}
-	return n
 }

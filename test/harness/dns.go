@@ -23,6 +23,20 @@ func Query(server, name string, qtype uint16) (*dns.Msg, error) {
 	return r, nil
 }
 
+// Serial is the serial of the SOA server answers for zone, or an error if it answers none.
+func Serial(server, zone string) (uint32, error) {
+	r, err := Query(server, zone, dns.TypeSOA)
+	if err != nil {
+		return 0, err
+	}
+	for _, rr := range r.Answer {
+		if soa, ok := rr.(*dns.SOA); ok {
+			return soa.Serial, nil
+		}
+	}
+	return 0, fmt.Errorf("%s: no SOA for %s (%s)", server, zone, dns.RcodeToString[r.Rcode])
+}
+
 // Addresses returns the A or AAAA addresses of an answer.
 func Addresses(r *dns.Msg) []string {
 	var out []string

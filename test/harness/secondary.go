@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -132,16 +133,11 @@ func StartKnot(dir string, o SecondaryOptions) (*Secondary, error) {
 
 // Serial is the serial of the SOA s answers for zone, or an error if it answers none.
 func (s *Secondary) Serial(zone string) (uint32, error) {
-	r, err := Query(s.Addr, zone, dns.TypeSOA)
+	n, err := Serial(s.Addr, zone)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("%s: %w", s.Kind, err)
 	}
-	for _, rr := range r.Answer {
-		if soa, ok := rr.(*dns.SOA); ok {
-			return soa.Serial, nil
-		}
-	}
-	return 0, fmt.Errorf("%s at %s: no SOA for %s (%s)", s.Kind, s.Addr, zone, dns.RcodeToString[r.Rcode])
+	return n, nil
 }
 
 // WaitSerial waits until s serves zone at serial, or at a later one (RFC 1982).
@@ -165,11 +161,16 @@ func (s *Secondary) WaitSerial(ctx context.Context, zone string, serial uint32) 
 type Transfer struct {
 	Zone        string
 	Incremental bool // an IXFR that came as one, not a full zone
+	// What named counted once the transfer completed: DNS messages, records and their bytes
+	// (without TCP's 2-byte lengths). Zero for Knot, and for a transfer named has not finished.
+	Messages, Records, Bytes int
 }
 
 var (
 	// named at debug 3: "transfer of 'ZONE/IN' from ...: got incremental response" (or nonincremental).
 	bindTransfer = regexp.MustCompile(`transfer of '([^/]+)/IN' from \S+: got (non)?incremental response`)
+	// and once it is over: "transfer of 'ZONE/IN' from ...: Transfer completed: 1 messages, 4 records, 306 bytes, ..."
+	bindCompleted = regexp.MustCompile(`transfer of '([^/]+)/IN' from \S+: Transfer completed: (\d+) messages, (\d+) records, (\d+) bytes`)
 	// knotd: "[ZONE.] IXFR, incoming, remote ..., finished" or "[ZONE.] AXFR, incoming, ..., finished".
 	knotTransfer = regexp.MustCompile(`\[([^\]]+)\] (IXFR|AXFR), incoming, remote \S+, finished`)
 )
@@ -182,6 +183,19 @@ func (s *Secondary) Transfers() []Transfer {
 		case "bind":
 			if m := bindTransfer.FindStringSubmatch(line); m != nil {
 				out = append(out, Transfer{Zone: dns.Fqdn(m[1]), Incremental: m[2] == ""})
+			}
+			// The counts close the zone's last transfer; named transfers one zone at a time.
+			if m := bindCompleted.FindStringSubmatch(line); m != nil {
+				for i := len(out) - 1; i >= 0; i-- {
+					if out[i].Zone == dns.Fqdn(m[1]) {
+						if out[i].Messages == 0 {
+							out[i].Messages, _ = strconv.Atoi(m[2])
+							out[i].Records, _ = strconv.Atoi(m[3])
+							out[i].Bytes, _ = strconv.Atoi(m[4])
+						}
+						break
+					}
+				}
 			}
 		case "knot":
 			if m := knotTransfer.FindStringSubmatch(line); m != nil {
