@@ -1,7 +1,9 @@
 package podname
 
 import (
+	"cmp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/podname/podname/plugin/podname/index"
@@ -50,38 +52,54 @@ func (j *journal) merge(serial uint32, del, add []index.Record, now time.Time) {
 		return
 	}
 	last := j.steps[len(j.steps)-1]
-	net := map[index.Record]int8{} // -1 removed from the step's start, +1 added
-	for _, r := range last.del {
-		net[r] = -1
-	}
-	for _, r := range last.add {
-		net[r] = 1
-	}
-	for _, r := range del {
-		if net[r] == 1 {
-			delete(net, r) // the step added it: it was never there
-		} else {
-			net[r] = -1
-		}
-	}
-	for _, r := range add {
-		if net[r] == -1 {
-			delete(net, r) // back as it was
-		} else {
-			net[r] = 1
-		}
-	}
-	s := &step{from: last.from, to: last.to, at: now}
-	for r, n := range net {
-		if n < 0 {
-			s.del = append(s.del, r)
-		} else {
-			s.add = append(s.add, r)
-		}
-	}
+	s := condense([]*step{last, {from: last.to, to: last.to, del: del, add: add}})
 	j.steps = j.steps[:len(j.steps)-1]
 	j.records -= size(last)
 	j.add(s.from, s.to, s.del, s.add, now)
+}
+
+// condense folds consecutive steps into one, from the first's start to the
+// last's end, holding the net difference: a record added and then removed
+// is in neither list, one removed and then added back too. RFC 1995 lets a
+// server send that instead of every step, and it saves two SOAs a step.
+func condense(steps []*step) *step {
+	net := map[index.Record]int8{} // -1 removed from the first step's start, +1 added
+	for _, s := range steps {
+		for _, r := range s.del {
+			if net[r] == 1 {
+				delete(net, r) // added on the way: it was never there
+			} else {
+				net[r] = -1
+			}
+		}
+		for _, r := range s.add {
+			if net[r] == -1 {
+				delete(net, r) // back as it was
+			} else {
+				net[r] = 1
+			}
+		}
+	}
+	last := steps[len(steps)-1]
+	out := &step{from: steps[0].from, to: last.to, at: last.at}
+	for r, n := range net {
+		if n < 0 {
+			out.del = append(out.del, r)
+		} else {
+			out.add = append(out.add, r)
+		}
+	}
+	slices.SortFunc(out.del, recordOrder)
+	slices.SortFunc(out.add, recordOrder)
+	return out
+}
+
+// recordOrder is the order transfers send records in, stable for diffs.
+func recordOrder(a, b index.Record) int {
+	if a.PTR {
+		return a.IP.Compare(b.IP)
+	}
+	return cmp.Or(strings.Compare(a.Name, b.Name), a.IP.Compare(b.IP))
 }
 
 // since returns the steps from serial to the current one, or nil when the

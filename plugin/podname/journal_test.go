@@ -147,3 +147,19 @@ func TestJournalOnlyWithTransfer(t *testing.T) {
 		t.Errorf("journal with the transfer plugin: %+v", j)
 	}
 }
+
+// TestCondense: steps fold into their net difference; a record added and
+// removed on the way is in neither list, one removed and added back too.
+func TestCondense(t *testing.T) {
+	steps := []*step{
+		{from: 1, to: 2, del: recs("a"), add: recs("b")},
+		{from: 2, to: 3, del: recs("b", "c"), add: recs("d")},
+		{from: 3, to: 4, del: recs("d"), add: recs("c", "e")},
+	}
+	if got, want := chain([]*step{condense(steps)}), "1>4(-a+e)"; got != want {
+		t.Errorf("condense = %s, want %s", got, want)
+	}
+	if got, want := chain([]*step{condense(steps[1:2])}), "2>3(-b-c+d)"; got != want {
+		t.Errorf("condense of one step = %s, want %s", got, want)
+	}
+}

@@ -1,11 +1,9 @@
 package podname
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/coredns/coredns/plugin/transfer"
 
@@ -42,12 +40,12 @@ func (p *PodName) Transfer(zone string, serial uint32) (<-chan []dns.RR, error) 
 
 // xfr is what one transfer sends, taken at one serial.
 type xfr struct {
-	p     *PodName
-	z     *zoneState
-	soa   *dns.SOA
-	full  bool           // the whole zone
-	recs  []index.Record // the whole zone's records, not yet converted
-	steps []*step        // else the steps from the secondary's serial, if any
+	p    *PodName
+	z    *zoneState
+	soa  *dns.SOA
+	full bool           // the whole zone
+	recs []index.Record // the whole zone's records, not yet converted
+	step *step          // else the difference from the secondary's serial, if any
 }
 
 // snapshot takes what a transfer from serial sends, under the lock that
@@ -65,7 +63,8 @@ func (p *PodName) snapshot(z *zoneState, serial uint32) (*xfr, error) {
 	}
 	z.served.Store(true)
 	if serial != 0 && z.journal != nil {
-		if x.steps = z.journal.since(serial, p.zs.now()); x.steps != nil {
+		if steps := z.journal.since(serial, p.zs.now()); steps != nil {
+			x.step = condense(steps)
 			return x, nil
 		}
 	}
@@ -91,20 +90,13 @@ func (x *xfr) send(ch chan<- []dns.RR) {
 	case x.full:
 		apex, glue := x.p.ns(x.z.name, x.z.name)
 		ch <- append(apex, glue...)
-		slices.SortFunc(x.recs, func(a, b index.Record) int { // a stable order, for diffs
-			if a.PTR {
-				return a.IP.Compare(b.IP)
-			}
-			return cmp.Or(strings.Compare(a.Name, b.Name), a.IP.Compare(b.IP))
-		})
+		slices.SortFunc(x.recs, recordOrder)
 		x.sendRecords(ch, x.recs)
-	case x.steps != nil: // RFC 1995: per step, the old SOA, removals, the new SOA, additions
-		for _, s := range x.steps {
-			ch <- []dns.RR{x.p.soa(x.z.name, x.z.name, s.from)}
-			x.sendRecords(ch, s.del)
-			ch <- []dns.RR{x.p.soa(x.z.name, x.z.name, s.to)}
-			x.sendRecords(ch, s.add)
-		}
+	case x.step != nil: // RFC 1995: the old SOA, removals, the new SOA, additions
+		ch <- []dns.RR{x.p.soa(x.z.name, x.z.name, x.step.from)}
+		x.sendRecords(ch, x.step.del)
+		ch <- []dns.RR{x.p.soa(x.z.name, x.z.name, x.step.to)}
+		x.sendRecords(ch, x.step.add)
 	default:
 		return // up to date: the lone SOA
 	}
