@@ -18,7 +18,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	meta "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/watch"
 )
 
 const (
@@ -168,53 +167,30 @@ type follower struct {
 // resource version, so no pod made after the call escapes it.
 func followPods(ctx context.Context, t *testing.T, ns string, servers []dnsServer) *podFollowers {
 	t.Helper()
-	pods := kube.Client().CoreV1().Pods(ns)
-	list, err := pods.List(ctx, meta.ListOptions{})
-	if err != nil {
-		t.Fatalf("list pods in %s: %v", ns, err)
-	}
 	wctx, cancel := context.WithCancel(ctx)
-	w, err := pods.Watch(wctx, meta.ListOptions{ResourceVersion: list.ResourceVersion})
+	f := &podFollowers{ns: ns, servers: servers, cancel: cancel, watchDone: make(chan struct{}), byName: map[string][]*follower{}}
+	ended, err := harness.WatchPods(wctx, kube.Client(), ns, func(ev harness.PodEvent) {
+		if ev.Deleted {
+			ev.Pod.DeletionTimestamp = &meta.Time{Time: time.Now()}
+		}
+		f.see(ctx, ev.Pod, !ev.Listed)
+	})
 	if err != nil {
 		cancel()
-		t.Fatalf("watch pods in %s: %v", ns, err)
+		t.Fatal(err)
 	}
-	f := &podFollowers{ns: ns, servers: servers, cancel: cancel, watchDone: make(chan struct{}), byName: map[string][]*follower{}}
-	for i := range list.Items {
-		f.see(ctx, &list.Items[i], false)
-	}
-	go f.watch(ctx, wctx, w)
+	go func() {
+		defer close(f.watchDone)
+		if err := <-ended; err != nil {
+			f.fail(err)
+		}
+	}()
 	t.Cleanup(func() {
 		cancel()
 		<-f.watchDone
 		f.wg.Wait()
 	})
 	return f
-}
-
-func (f *podFollowers) watch(ctx, wctx context.Context, w watch.Interface) {
-	defer close(f.watchDone)
-	defer w.Stop()
-	for {
-		select {
-		case <-wctx.Done():
-			return
-		case ev, ok := <-w.ResultChan():
-			if !ok {
-				f.fail(fmt.Errorf("watch of pods in %s closed early", f.ns))
-				return
-			}
-			pod, isPod := ev.Object.(*corev1.Pod)
-			if !isPod {
-				f.fail(fmt.Errorf("watch of pods in %s: %s event %v", f.ns, ev.Type, ev.Object))
-				continue
-			}
-			if ev.Type == watch.Deleted {
-				pod.DeletionTimestamp = &meta.Time{Time: time.Now()}
-			}
-			f.see(ctx, pod, true)
-		}
-	}
 }
 
 // see starts following a pod the first time it has an IP and marks it gone

@@ -17,7 +17,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	meta "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
@@ -330,46 +329,21 @@ type span struct {
 // recordHistory lists the pods of ns and watches them from that list's resource version.
 func recordHistory(ctx context.Context, t *testing.T, api *apiServer, ns string) *history {
 	t.Helper()
-	pods := api.client.CoreV1().Pods(ns)
-	list, err := pods.List(ctx, meta.ListOptions{})
-	if err != nil {
-		t.Fatalf("list pods in %s: %v", ns, err)
-	}
 	wctx, cancel := context.WithCancel(ctx)
-	w, err := pods.Watch(wctx, meta.ListOptions{ResourceVersion: list.ResourceVersion})
+	h := &history{cancel: cancel, done: make(chan struct{}), pairs: map[string][]span{}, gone: map[string]time.Time{}}
+	ended, err := harness.WatchPods(wctx, api.client, ns, func(ev harness.PodEvent) { h.see(ev.Pod, ev.Deleted) })
 	if err != nil {
 		cancel()
-		t.Fatalf("watch pods in %s: %v", ns, err)
+		t.Fatal(err)
 	}
-	h := &history{cancel: cancel, done: make(chan struct{}), pairs: map[string][]span{}, gone: map[string]time.Time{}}
-	for i := range list.Items {
-		h.see(&list.Items[i], false)
-	}
-	go h.watch(wctx, w, ns)
+	go func() {
+		defer close(h.done)
+		if err := <-ended; err != nil {
+			h.fail(err)
+		}
+	}()
 	t.Cleanup(h.stop)
 	return h
-}
-
-func (h *history) watch(ctx context.Context, w watch.Interface, ns string) {
-	defer close(h.done)
-	defer w.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case ev, ok := <-w.ResultChan():
-			if !ok {
-				h.fail(fmt.Errorf("watch of pods in %s closed early", ns))
-				return
-			}
-			pod, isPod := ev.Object.(*corev1.Pod)
-			if !isPod {
-				h.fail(fmt.Errorf("watch of pods in %s: %s event %v", ns, ev.Type, ev.Object))
-				return
-			}
-			h.see(pod, ev.Type == watch.Deleted)
-		}
-	}
 }
 
 func (h *history) fail(err error) {
