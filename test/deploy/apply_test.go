@@ -34,11 +34,11 @@ func TestServerSideDryRun(t *testing.T) {
 	defer cancel()
 
 	for _, dir := range []string{"base", "overlays/replace-cluster-dns", "overlays/standalone"} {
-		r := render(t, dir)
+		r := harness.Render(t, dir)
 		// A dry run creates nothing, so objects in a namespace the same rendering creates
 		// would be refused for want of it; such namespaces (with their Pod Security labels,
 		// which the dry run's admission reads) are applied for real first.
-		namespaces := all[*corev1.Namespace](r)
+		namespaces := harness.All[*corev1.Namespace](r)
 		for _, ns := range namespaces {
 			ns.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"}
 			b, err := json.Marshal(ns)
@@ -49,17 +49,17 @@ func TestServerSideDryRun(t *testing.T) {
 			if err := os.WriteFile(file, b, 0o644); err != nil {
 				t.Fatalf("write namespace %s: %v", ns.Name, err)
 			}
-			if _, err := kubectlClean(ctx, c.Kubeconfig(), "apply", "-f", file); err != nil {
+			if _, err := harness.KubectlClean(ctx, c.Kubeconfig(), "apply", "-f", file); err != nil {
 				t.Fatalf("apply namespace %s of deploy/%s: %v", ns.Name, dir, err)
 			}
 		}
-		out, err := kubectlClean(ctx, c.Kubeconfig(), "apply", "--dry-run=server", "-k", r.dir)
+		out, err := harness.KubectlClean(ctx, c.Kubeconfig(), "apply", "--dry-run=server", "-k", r.Dir)
 		if err != nil {
 			t.Errorf("server-side dry run of deploy/%s: %v", dir, err)
 			continue
 		}
 		// One "created (server dry run)" line per rendered object: none skipped, none existing.
-		if n, want := strings.Count(out, " created (server dry run)\n"), len(r.objs)-len(namespaces); n != want {
+		if n, want := strings.Count(out, " created (server dry run)\n"), len(r.Objects)-len(namespaces); n != want {
 			t.Errorf("server-side dry run of deploy/%s: %d of %d objects created:\n%s", dir, n, want, out)
 		}
 	}
@@ -81,8 +81,8 @@ func TestServerSideDryRun(t *testing.T) {
 		t.Fatalf("create namespace restricted: %v", err)
 	}
 	for _, dir := range []string{"overlays/replace-cluster-dns", "overlays/standalone"} {
-		for _, d := range all[*appsv1.Deployment](render(t, dir)) {
-			createServiceAccount(t, c, ns.Name, d.Spec.Template.Spec.ServiceAccountName)
+		for _, d := range harness.All[*appsv1.Deployment](harness.Render(t, dir)) {
+			harness.CreateServiceAccount(t, c, ns.Name, d.Spec.Template.Spec.ServiceAccountName)
 			pod := &corev1.Pod{
 				ObjectMeta: metav1.ObjectMeta{Name: d.Name, Namespace: ns.Name, Labels: d.Spec.Template.Labels},
 				Spec:       d.Spec.Template.Spec,
@@ -109,10 +109,10 @@ func TestInstallReplaceClusterDNS(t *testing.T) {
 
 	// kubeadm creates its objects through the API, without kubectl's last-applied annotation;
 	// kubectl create does the same.
-	if _, err := kubectlClean(ctx, kc, "create", "-k", deployDir("upstream")); err != nil {
+	if _, err := harness.KubectlClean(ctx, kc, "create", "-k", harness.DeployDir(t, "upstream")); err != nil {
 		t.Fatalf("create kubeadm's CoreDNS: %v", err)
 	}
-	if _, err := kubectlClean(ctx, kc, "create", "-f", filepath.Join("testdata", "kube-dns-service.yaml")); err != nil {
+	if _, err := harness.KubectlClean(ctx, kc, "create", "-f", filepath.Join("testdata", "kube-dns-service.yaml")); err != nil {
 		t.Fatalf("create kubeadm's kube-dns Service: %v", err)
 	}
 	rollout(t, ctx, kc, "kube-system", "coredns")
@@ -122,7 +122,7 @@ func TestInstallReplaceClusterDNS(t *testing.T) {
 	}
 
 	// Warnings are expected here: kubectl notes that kubeadm's objects lack its annotation.
-	out, stderr, err := kubectl(ctx, kc, "apply", "-k", deployDir("overlays/replace-cluster-dns"))
+	out, stderr, err := harness.Kubectl(ctx, kc, "apply", "-k", harness.DeployDir(t, "overlays/replace-cluster-dns"))
 	if err != nil {
 		t.Fatalf("apply the replace overlay: %v", err)
 	}
@@ -159,7 +159,7 @@ func TestInstallReplaceClusterDNS(t *testing.T) {
 	if err != nil {
 		t.Fatalf("get ConfigMap coredns: %v", err)
 	}
-	shipped, err := os.ReadFile(deployDir("overlays/replace-cluster-dns/Corefile"))
+	shipped, err := os.ReadFile(harness.DeployDir(t, "overlays/replace-cluster-dns/Corefile"))
 	if err != nil {
 		t.Fatalf("read the overlay's Corefile: %v", err)
 	}
@@ -167,7 +167,7 @@ func TestInstallReplaceClusterDNS(t *testing.T) {
 		t.Fatalf("ConfigMap kube-system/coredns holds\n%s\nnot the overlay's Corefile", cm.Data["Corefile"])
 	}
 
-	dnsServer := harness.Start(t, cm.Data["Corefile"], harness.Loopback(t, serviceAccountKubeconfig(t, c, "kube-system", "coredns")))
+	dnsServer := harness.Start(t, cm.Data["Corefile"], harness.Loopback(t, harness.ServiceAccountKubeconfig(t, c, t.TempDir(), "kube-system", "coredns")))
 	waitReady(t, dnsServer)
 	for name, ip := range ips {
 		expectA(t, dnsServer.Addr(), name+"."+zone, ip)
@@ -188,7 +188,7 @@ func TestInstallStandalone(t *testing.T) {
 	defer cancel()
 	kc := c.Kubeconfig()
 
-	out, err := kubectlClean(ctx, kc, "apply", "-k", deployDir("overlays/standalone"))
+	out, err := harness.KubectlClean(ctx, kc, "apply", "-k", harness.DeployDir(t, "overlays/standalone"))
 	if err != nil {
 		t.Fatalf("apply the standalone overlay: %v", err)
 	}
@@ -208,7 +208,7 @@ func TestInstallStandalone(t *testing.T) {
 	if err != nil {
 		t.Fatalf("get ConfigMap podname/podname: %v", err)
 	}
-	standalone := harness.Start(t, cm.Data["Corefile"], harness.Loopback(t, serviceAccountKubeconfig(t, c, "podname", "podname")))
+	standalone := harness.Start(t, cm.Data["Corefile"], harness.Loopback(t, harness.ServiceAccountKubeconfig(t, c, t.TempDir(), "podname", "podname")))
 	waitReady(t, standalone)
 	for name, ip := range ips {
 		expectA(t, standalone.Addr(), name+"."+zone, ip)
@@ -237,7 +237,7 @@ const serviceIPPlaceholder = "PODNAME_SERVICE_IP"
 // serviceIPPlaceholder.
 func readmeForwardStanza(t *testing.T) string {
 	t.Helper()
-	b, err := os.ReadFile(deployDir("README.md"))
+	b, err := os.ReadFile(harness.DeployDir(t, "README.md"))
 	if err != nil {
 		t.Fatalf("read deploy/README.md: %v", err)
 	}
@@ -276,7 +276,7 @@ func dedent(block string) string {
 // rollout waits for `kubectl rollout status` of Deployment ns/name.
 func rollout(t *testing.T, ctx context.Context, kubeconfig, ns, name string) {
 	t.Helper()
-	if _, err := kubectlClean(ctx, kubeconfig, "-n", ns, "rollout", "status", "deployment/"+name, "--timeout=90s"); err != nil {
+	if _, err := harness.KubectlClean(ctx, kubeconfig, "-n", ns, "rollout", "status", "deployment/"+name, "--timeout=90s"); err != nil {
 		t.Fatalf("rollout of Deployment %s/%s: %v", ns, name, err)
 	}
 }

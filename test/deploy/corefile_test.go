@@ -33,10 +33,10 @@ func TestShippedCorefiles(t *testing.T) {
 		clusterZone bool // also serves cluster.local and the pods' PTRs
 	}{
 		{"replace-cluster-dns", func(t *testing.T) string {
-			return corefileOf(t, render(t, "overlays/replace-cluster-dns"), "coredns")
+			return harness.ConfigMapCorefile(t, harness.Render(t, "overlays/replace-cluster-dns"), "coredns")
 		}, true},
 		{"standalone", func(t *testing.T) string {
-			return corefileOf(t, render(t, "overlays/standalone"), "podname")
+			return harness.ConfigMapCorefile(t, harness.Render(t, "overlays/standalone"), "podname")
 		}, false},
 		{"helm", func(t *testing.T) string { return helmCorefile(readHelmValues(t)) }, true},
 	} {

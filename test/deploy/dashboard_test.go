@@ -31,7 +31,7 @@ func TestDashboardMetrics(t *testing.T) {
 
 	c := harness.Cluster(t, cluster.Options{})
 	ips := runPods(t, c, "dash-a")
-	dnsServer := harness.Start(t, corefileOf(t, render(t, "overlays/standalone"), "podname"), harness.Loopback(t, c.Kubeconfig()))
+	dnsServer := harness.Start(t, harness.ConfigMapCorefile(t, harness.Render(t, "overlays/standalone"), "podname"), harness.Loopback(t, c.Kubeconfig()))
 	waitReady(t, dnsServer)
 	expectA(t, dnsServer.Addr(), "dash-a."+zone, ips["dash-a"])
 
@@ -90,7 +90,7 @@ func TestMetricNames(t *testing.T) {
 // panels' targets, and the queries of its query variables (Grafana's label_values(...)).
 func dashboardQueries(t *testing.T) (panels, variables []string) {
 	t.Helper()
-	b, err := os.ReadFile(deployDir("grafana/podname.json"))
+	b, err := os.ReadFile(harness.DeployDir(t, "grafana/podname.json"))
 	if err != nil {
 		t.Fatalf("read deploy/grafana/podname.json: %v", err)
 	}

@@ -6,30 +6,16 @@
 package deploy
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"errors"
-	"fmt"
-	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/podname/podname/test/cluster"
 	"github.com/podname/podname/test/harness"
 
-	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
 // zone is the zone every shipped Corefile serves.
@@ -38,143 +24,9 @@ const zone = "mgmt.pix.yun.com"
 // image is the placeholder image every manifest and the Helm values name.
 const image = "ghcr.io/podname/coredns-podname:v0.1.0"
 
-// root is the repository root; deploy/ is below it.
-var root string
-
 func TestMain(m *testing.M) {
-	var err error
-	if root, err = harness.RepoRoot(); err != nil {
-		fmt.Fprintln(os.Stderr, "deploy:", err)
-		os.Exit(1)
-	}
 	// kubectl (with its kustomize) comes from the same build as the cluster.
 	os.Exit(harness.Main(m, "deploy", "deploy-test", nil, harness.NeedCoreDNS, harness.NeedCluster))
-}
-
-// deployDir is deploy/<rel>.
-func deployDir(rel string) string { return filepath.Join(root, "deploy", rel) }
-
-// kubectl runs the cluster build's kubectl and returns its stdout and stderr; a failure
-// quotes stderr. kubeconfig may be empty for commands that reach no server (kustomize).
-func kubectl(ctx context.Context, kubeconfig string, args ...string) (stdout, stderr string, err error) {
-	if kubeconfig != "" {
-		args = append([]string{"--kubeconfig", kubeconfig}, args...)
-	}
-	var out, errOut bytes.Buffer
-	cmd := exec.CommandContext(ctx, cluster.KubectlPath(), args...)
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Run(); err != nil {
-		return out.String(), errOut.String(), fmt.Errorf("kubectl %s: %w\n%s", strings.Join(args, " "), err, errOut.String())
-	}
-	return out.String(), errOut.String(), nil
-}
-
-// kubectlClean is kubectl that also fails on any warning, such as Pod Security's or a
-// deprecated field's.
-func kubectlClean(ctx context.Context, kubeconfig string, args ...string) (string, error) {
-	out, errOut, err := kubectl(ctx, kubeconfig, args...)
-	if err != nil {
-		return out, err
-	}
-	if strings.Contains(errOut, "Warning:") {
-		return out, fmt.Errorf("kubectl %s warned:\n%s", strings.Join(args, " "), errOut)
-	}
-	return out, nil
-}
-
-// rendering is the output of `kubectl kustomize` of one directory.
-type rendering struct {
-	dir  string
-	yaml string
-	objs []runtime.Object
-}
-
-// render runs `kubectl kustomize deploy/<rel>` and decodes every document into a typed object.
-func render(t *testing.T, rel string) rendering {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	out, err := kubectlClean(ctx, "", "kustomize", deployDir(rel))
-	if err != nil {
-		t.Fatalf("render deploy/%s: %v", rel, err)
-	}
-	objs, err := decodeAll(out)
-	if err != nil {
-		t.Fatalf("decode the rendering of deploy/%s: %v", rel, err)
-	}
-	if len(objs) == 0 {
-		t.Fatalf("deploy/%s renders no objects", rel)
-	}
-	return rendering{dir: deployDir(rel), yaml: out, objs: objs}
-}
-
-// decodeAll decodes a multi-document YAML stream of built-in kinds.
-func decodeAll(text string) ([]runtime.Object, error) {
-	r := utilyaml.NewYAMLReader(bufio.NewReader(strings.NewReader(text)))
-	var objs []runtime.Object
-	for {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			return objs, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("split YAML documents: %w", err)
-		}
-		if len(bytes.TrimSpace(doc)) == 0 {
-			continue
-		}
-		obj, _, err := scheme.Codecs.UniversalDeserializer().Decode(doc, nil, nil)
-		if err != nil {
-			return nil, fmt.Errorf("decode %q: %w", firstLine(doc), err)
-		}
-		objs = append(objs, obj)
-	}
-}
-
-func firstLine(b []byte) string {
-	line, _, _ := bytes.Cut(bytes.TrimSpace(b), []byte("\n"))
-	return string(line)
-}
-
-// all returns the objects of type T in r.
-func all[T runtime.Object](r rendering) []T {
-	var out []T
-	for _, o := range r.objs {
-		if v, ok := o.(T); ok {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-// one returns the object of type T named name in r, failing t if there is not exactly one.
-func one[T interface {
-	runtime.Object
-	GetName() string
-}](t *testing.T, r rendering, name string) T {
-	t.Helper()
-	var found []T
-	for _, o := range all[T](r) {
-		if o.GetName() == name {
-			found = append(found, o)
-		}
-	}
-	if len(found) != 1 {
-		var zero T
-		t.Fatalf("%s renders %d %T named %s, want 1", r.dir, len(found), zero, name)
-	}
-	return found[0]
-}
-
-// corefileOf returns the Corefile key of ConfigMap name in r.
-func corefileOf(t *testing.T, r rendering, name string) string {
-	t.Helper()
-	cm := one[*corev1.ConfigMap](t, r, name)
-	text, ok := cm.Data["Corefile"]
-	if !ok {
-		t.Fatalf("%s: ConfigMap %s has no key Corefile", r.dir, name)
-	}
-	return text
 }
 
 // waitReady waits for /ready and the DNS listener. It asks nothing in the zone, which the
@@ -185,54 +37,6 @@ func waitReady(t *testing.T, c *harness.CoreDNS) {
 	defer cancel()
 	if err := c.WaitReady(ctx); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// serviceAccountKubeconfig mints a token for ServiceAccount ns/name through the TokenRequest
-// API and writes a kubeconfig that reaches the cluster as that ServiceAccount, as a pod
-// running under it would.
-func serviceAccountKubeconfig(t *testing.T, c *cluster.Cluster, ns, name string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	expiry := int64(3600)
-	tr, err := c.Client().CoreV1().ServiceAccounts(ns).CreateToken(ctx, name,
-		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &expiry}},
-		metav1.CreateOptions{})
-	if err != nil {
-		t.Fatalf("request a token for ServiceAccount %s/%s: %v", ns, name, err)
-	}
-	admin, err := clientcmd.LoadFromFile(c.Kubeconfig())
-	if err != nil {
-		t.Fatalf("load the cluster's kubeconfig: %v", err)
-	}
-	current, ok := admin.Contexts[admin.CurrentContext]
-	if !ok || admin.Clusters[current.Cluster] == nil {
-		t.Fatalf("the cluster's kubeconfig %s has no cluster for its current context %q", c.Kubeconfig(), admin.CurrentContext)
-	}
-	ca := admin.Clusters[current.Cluster].CertificateAuthorityData
-	if len(ca) == 0 {
-		t.Fatalf("the cluster's kubeconfig %s embeds no CA", c.Kubeconfig())
-	}
-	user := "system:serviceaccount:" + ns + ":" + name
-	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters["cluster"] = &clientcmdapi.Cluster{Server: c.APIServerURL(), CertificateAuthorityData: ca}
-	cfg.AuthInfos[user] = &clientcmdapi.AuthInfo{Token: tr.Status.Token}
-	cfg.Contexts[user] = &clientcmdapi.Context{Cluster: "cluster", AuthInfo: user}
-	cfg.CurrentContext = user
-	path := filepath.Join(t.TempDir(), "kubeconfig-"+ns+"-"+name)
-	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
-		t.Fatalf("write the kubeconfig of ServiceAccount %s/%s: %v", ns, name, err)
-	}
-	return path
-}
-
-// createServiceAccount creates ServiceAccount ns/name.
-func createServiceAccount(t *testing.T, c *cluster.Cluster, ns, name string) {
-	t.Helper()
-	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
-	if _, err := c.Client().CoreV1().ServiceAccounts(ns).Create(context.Background(), sa, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("create ServiceAccount %s/%s: %v", ns, name, err)
 	}
 }
 

@@ -36,7 +36,7 @@ func TestPrometheusScrape(t *testing.T) {
 	ips := runPods(t, c, "prom-a", "prom-b", "prom-c")
 	names := slices.Sorted(maps.Keys(ips))
 
-	dnsServer := harness.Start(t, corefileOf(t, render(t, "overlays/standalone"), "podname"), harness.Loopback(t, c.Kubeconfig()))
+	dnsServer := harness.Start(t, harness.ConfigMapCorefile(t, harness.Render(t, "overlays/standalone"), "podname"), harness.Loopback(t, c.Kubeconfig()))
 	waitReady(t, dnsServer)
 
 	// Each query exactly once: a retry would be counted too.

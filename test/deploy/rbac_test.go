@@ -31,15 +31,15 @@ func TestRBAC(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	if _, err := kubectlClean(ctx, c.Kubeconfig(), "apply", "-k", deployDir("base")); err != nil {
+	if _, err := harness.KubectlClean(ctx, c.Kubeconfig(), "apply", "-k", harness.DeployDir(t, "base")); err != nil {
 		t.Fatalf("apply deploy/base: %v", err)
 	}
 	// deploy/base binds the ServiceAccount the cluster's CoreDNS already has; here nothing
 	// made it, so the test does, and one more that nothing binds.
-	createServiceAccount(t, c, "kube-system", "coredns")
-	createServiceAccount(t, c, "kube-system", "coredns-unbound")
-	bound := serviceAccountKubeconfig(t, c, "kube-system", "coredns")
-	unbound := serviceAccountKubeconfig(t, c, "kube-system", "coredns-unbound")
+	harness.CreateServiceAccount(t, c, "kube-system", "coredns")
+	harness.CreateServiceAccount(t, c, "kube-system", "coredns-unbound")
+	bound := harness.ServiceAccountKubeconfig(t, c, t.TempDir(), "kube-system", "coredns")
+	unbound := harness.ServiceAccountKubeconfig(t, c, t.TempDir(), "kube-system", "coredns-unbound")
 
 	role, err := c.Client().RbacV1().ClusterRoles().Get(ctx, "system:podname", metav1.GetOptions{})
 	if err != nil {
@@ -68,7 +68,7 @@ func TestRBAC(t *testing.T) {
 	}
 
 	ips := runPods(t, c, "rbac-pod")
-	corefile := corefileOf(t, render(t, "overlays/standalone"), "podname")
+	corefile := harness.ConfigMapCorefile(t, harness.Render(t, "overlays/standalone"), "podname")
 
 	t.Run("bound", func(t *testing.T) {
 		dnsServer := harness.Start(t, corefile, harness.Loopback(t, bound))

@@ -30,13 +30,13 @@ var podnameRule = rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string
 // TestRenderBase: the base is podname's ClusterRole, exactly the README's rule, bound to the
 // ServiceAccount the cluster's CoreDNS runs as.
 func TestRenderBase(t *testing.T) {
-	r := render(t, "base")
-	if len(r.objs) != 2 {
-		t.Fatalf("deploy/base renders %d objects, want a ClusterRole and a ClusterRoleBinding:\n%s", len(r.objs), r.yaml)
+	r := harness.Render(t, "base")
+	if len(r.Objects) != 2 {
+		t.Fatalf("deploy/base renders %d objects, want a ClusterRole and a ClusterRoleBinding:\n%s", len(r.Objects), r.YAML)
 	}
-	role := one[*rbacv1.ClusterRole](t, r, "system:podname")
+	role := harness.One[*rbacv1.ClusterRole](t, r, "system:podname")
 	checkPodnameRules(t, role.Rules)
-	binding := one[*rbacv1.ClusterRoleBinding](t, r, "system:podname")
+	binding := harness.One[*rbacv1.ClusterRoleBinding](t, r, "system:podname")
 	checkBinding(t, binding, "system:podname", "kube-system", "coredns")
 }
 
@@ -44,13 +44,13 @@ func TestRenderBase(t *testing.T) {
 // stanza added to kubeadm's Corefile and nothing else changed in it, podname's RBAC, a
 // hardened pod spec, and no Service at all.
 func TestRenderReplaceClusterDNS(t *testing.T) {
-	r := render(t, "overlays/replace-cluster-dns")
-	upstream := render(t, "upstream")
+	r := harness.Render(t, "overlays/replace-cluster-dns")
+	upstream := harness.Render(t, "upstream")
 
-	if svcs := all[*corev1.Service](r); len(svcs) != 0 {
+	if svcs := harness.All[*corev1.Service](r); len(svcs) != 0 {
 		t.Errorf("the overlay renders Service %s; the kube-dns Service must stay out of it", svcs[0].Name)
 	}
-	d := one[*appsv1.Deployment](t, r, "coredns")
+	d := harness.One[*appsv1.Deployment](t, r, "coredns")
 	if d.Namespace != "kube-system" {
 		t.Errorf("Deployment coredns is in namespace %q, want kube-system", d.Namespace)
 	}
@@ -70,19 +70,19 @@ func TestRenderReplaceClusterDNS(t *testing.T) {
 	}
 	checkDeployment(t, r, d)
 
-	binding := one[*rbacv1.ClusterRoleBinding](t, r, "system:podname")
+	binding := harness.One[*rbacv1.ClusterRoleBinding](t, r, "system:podname")
 	checkBinding(t, binding, "system:podname", "kube-system", "coredns")
-	checkPodnameRules(t, one[*rbacv1.ClusterRole](t, r, "system:podname").Rules)
+	checkPodnameRules(t, harness.One[*rbacv1.ClusterRole](t, r, "system:podname").Rules)
 
 	// Everything kubeadm has besides the Deployment and ConfigMap reaches the cluster unchanged.
 	for _, name := range []string{"system:coredns"} {
-		if got, want := one[*rbacv1.ClusterRole](t, r, name), one[*rbacv1.ClusterRole](t, upstream, name); !slices.EqualFunc(got.Rules, want.Rules, ruleEqual) {
+		if got, want := harness.One[*rbacv1.ClusterRole](t, r, name), harness.One[*rbacv1.ClusterRole](t, upstream, name); !slices.EqualFunc(got.Rules, want.Rules, ruleEqual) {
 			t.Errorf("ClusterRole %s differs from kubeadm's: %v, want %v", name, got.Rules, want.Rules)
 		}
 	}
 
-	corefile := corefileOf(t, r, "coredns")
-	file, err := os.ReadFile(filepath.Join(r.dir, "Corefile"))
+	corefile := harness.ConfigMapCorefile(t, r, "coredns")
+	file, err := os.ReadFile(filepath.Join(r.Dir, "Corefile"))
 	if err != nil {
 		t.Fatalf("read the overlay's Corefile: %v", err)
 	}
@@ -90,7 +90,7 @@ func TestRenderReplaceClusterDNS(t *testing.T) {
 		t.Errorf("the rendered ConfigMap coredns holds\n%s\nnot the overlay's Corefile\n%s", corefile, file)
 	}
 	rest, stanza := cutStanza(t, corefile, "podname")
-	if kubeadm := corefileOf(t, upstream, "coredns"); rest != kubeadm {
+	if kubeadm := harness.ConfigMapCorefile(t, upstream, "coredns"); rest != kubeadm {
 		t.Errorf("without its podname stanza the Corefile is\n%s\nwhich is not kubeadm's\n%s", rest, kubeadm)
 	}
 	example, err := harness.Example("Corefile")
@@ -107,24 +107,24 @@ func TestRenderReplaceClusterDNS(t *testing.T) {
 // hardened Deployment, a Service that selects it, and podname's ClusterRole bound to its
 // ServiceAccount under a binding that does not collide with the replace path's.
 func TestRenderStandalone(t *testing.T) {
-	r := render(t, "overlays/standalone")
-	ns := one[*corev1.Namespace](t, r, "podname")
+	r := harness.Render(t, "overlays/standalone")
+	ns := harness.One[*corev1.Namespace](t, r, "podname")
 	for _, mode := range []string{"enforce", "warn"} {
 		if got := ns.Labels["pod-security.kubernetes.io/"+mode]; got != "restricted" {
 			t.Errorf("namespace podname has pod-security.kubernetes.io/%s=%q, want restricted", mode, got)
 		}
 	}
-	d := one[*appsv1.Deployment](t, r, "podname")
+	d := harness.One[*appsv1.Deployment](t, r, "podname")
 	checkDeployment(t, r, d)
 	sa := d.Spec.Template.Spec.ServiceAccountName
-	one[*corev1.ServiceAccount](t, r, sa)
-	checkBinding(t, one[*rbacv1.ClusterRoleBinding](t, r, "system:podname:standalone"), "system:podname", "podname", sa)
-	checkPodnameRules(t, one[*rbacv1.ClusterRole](t, r, "system:podname").Rules)
-	if n := len(all[*rbacv1.ClusterRoleBinding](r)); n != 1 {
+	harness.One[*corev1.ServiceAccount](t, r, sa)
+	checkBinding(t, harness.One[*rbacv1.ClusterRoleBinding](t, r, "system:podname:standalone"), "system:podname", "podname", sa)
+	checkPodnameRules(t, harness.One[*rbacv1.ClusterRole](t, r, "system:podname").Rules)
+	if n := len(harness.All[*rbacv1.ClusterRoleBinding](r)); n != 1 {
 		t.Errorf("the overlay renders %d ClusterRoleBindings, want only system:podname:standalone", n)
 	}
 
-	svc := one[*corev1.Service](t, r, "podname")
+	svc := harness.One[*corev1.Service](t, r, "podname")
 	if svc.Namespace != d.Namespace {
 		t.Errorf("Service podname is in %q, its Deployment in %q", svc.Namespace, d.Namespace)
 	}
@@ -145,7 +145,7 @@ func TestRenderStandalone(t *testing.T) {
 		t.Errorf("Service podname has annotations %v, want prometheus.io/scrape=true and prometheus.io/port=9153", svc.Annotations)
 	}
 
-	corefile := corefileOf(t, r, "podname")
+	corefile := harness.ConfigMapCorefile(t, r, "podname")
 	blocks, err := caddyfile.Parse("standalone Corefile", strings.NewReader(corefile), nil)
 	if err != nil {
 		t.Fatalf("the standalone Corefile does not parse: %v", err)
@@ -213,7 +213,7 @@ func checkBinding(t *testing.T, b *rbacv1.ClusterRoleBinding, role, ns, name str
 
 // checkDeployment fails t where Deployment d falls short of the hardened CoreDNS pod spec,
 // or where its Corefile does not serve the probes and metrics the pod spec points at.
-func checkDeployment(t *testing.T, r rendering, d *appsv1.Deployment) {
+func checkDeployment(t *testing.T, r harness.Rendering, d *appsv1.Deployment) {
 	t.Helper()
 	for _, p := range hardening(d) {
 		t.Errorf("Deployment %s/%s: %s", d.Namespace, d.Name, p)
@@ -231,7 +231,7 @@ func checkDeployment(t *testing.T, r rendering, d *appsv1.Deployment) {
 	if cm == "" {
 		t.Fatalf("Deployment %s/%s mounts no ConfigMap", d.Namespace, d.Name)
 	}
-	corefile := corefileOf(t, r, cm)
+	corefile := harness.ConfigMapCorefile(t, r, cm)
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`(?m)^\s*health \{\n\s*lameduck \d+s\n\s*\}$`), // /health on :8080, failing only after lameduck
 		regexp.MustCompile(`(?m)^\s*ready$`),                              // /ready on :8181
@@ -417,7 +417,7 @@ type helmValues struct {
 
 func readHelmValues(t *testing.T) helmValues {
 	t.Helper()
-	b, err := os.ReadFile(deployDir("helm/values.yaml"))
+	b, err := os.ReadFile(harness.DeployDir(t, "helm/values.yaml"))
 	if err != nil {
 		t.Fatalf("read deploy/helm/values.yaml: %v", err)
 	}

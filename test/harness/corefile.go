@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -44,13 +45,22 @@ func (a Adjust) Endpoints() Endpoints {
 
 // AdjustCorefile rewrites a Corefile line by line as a says. It knows the shapes
 // corefile-examples/ and deploy/ use and leaves every other line alone; a real port or path
-// left after that is an error, since the server would bind it on every address.
+// that a replaces, left after that, is an error, since the server would bind it on every
+// address. What a leaves zero stays as it is (a container of its own binds the real ports).
 func AdjustCorefile(text string, a Adjust) (string, error) {
 	out := adjustLines(text, a)
-	left := []string{":8080", ":8181", ":9153", "/etc/resolv.conf"}
-	if a.DNSPort != 53 { // the seed scenario serves :53 on an address of its own
-		left = append(left, ":53 ", ":53\n")
+	var left []string
+	for real, set := range map[string]bool{
+		":8080": a.HealthPort != 0, ":8181": a.ReadyPort != 0, ":9153": a.MetricsPort != 0,
+		"/etc/resolv.conf": a.Upstream != "",
+		// The seed scenario serves :53 on an address of its own.
+		":53 ": a.DNSPort != 0 && a.DNSPort != 53, ":53\n": a.DNSPort != 0 && a.DNSPort != 53,
+	} {
+		if set {
+			left = append(left, real)
+		}
 	}
+	slices.Sort(left)
 	for _, real := range left {
 		if strings.Contains(out, real) {
 			return "", fmt.Errorf("the Corefile keeps %q after adjusting; keep to the shapes harness.AdjustCorefile knows:\n%s", strings.TrimSpace(real), out)
@@ -63,7 +73,7 @@ func adjustLines(text string, a Adjust) string {
 	var out []string
 	for _, line := range strings.Split(text, "\n") {
 		switch {
-		case keyLine.MatchString(line):
+		case keyLine.MatchString(line) && a.DNSPort != 0:
 			m := keyLine.FindStringSubmatch(line)
 			out = append(out, fmt.Sprintf("%s:%d {", m[1], a.DNSPort))
 			if a.Bind != "" {

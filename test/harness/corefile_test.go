@@ -1,6 +1,8 @@
 package harness
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -44,5 +46,26 @@ func TestAdjustCorefile(t *testing.T) {
 		if got := strings.Count(out, "kubeconfig /tmp/kc"); stanzas == 0 || got != stanzas {
 			t.Errorf("%s: kubeconfig given to %d of %d stanzas\n%s", name, got, stanzas, out)
 		}
+	}
+}
+
+// TestAdjustCorefileKubeconfigOnly gives a deploy/ Corefile a kubeconfig and changes nothing
+// else, as for a container that binds the real ports in a network namespace of its own.
+func TestAdjustCorefileKubeconfigOnly(t *testing.T) {
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(filepath.Join(root, "deploy", "overlays", "standalone", "Corefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := AdjustCorefile(string(text), Adjust{Kubeconfig: "/kube/config"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Replace(string(text), "    podname\n", "    podname {\n        kubeconfig /kube/config\n    }\n", 1)
+	if out != want {
+		t.Errorf("adjusted:\n%s\nwant:\n%s", out, want)
 	}
 }

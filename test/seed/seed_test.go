@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -38,10 +37,10 @@ const (
 // 10.96.0.10:53 with no rewrite, dials it, and must reach the pod the entry names.
 //
 // It needs root: everything runs in a network namespace the test makes. Run from outside one, it
-// makes the namespace and runs itself again inside (PODNAME_SEED_NETNS set), where the work is
+// makes the namespace and runs itself again inside (PODNAME_NETNS set), where the work is
 // done. Without root it skips, unless CI=true, where that is a failure.
 func TestSeedScenario(t *testing.T) {
-	if ns := os.Getenv(netnsEnv); ns != "" {
+	if ns := os.Getenv(harness.NetnsEnv); ns != "" {
 		runInside(t, ns)
 		return
 	}
@@ -50,7 +49,7 @@ func TestSeedScenario(t *testing.T) {
 
 // runInside is the scenario, in network namespace ns.
 func runInside(t *testing.T, ns string) {
-	requireInNetns(t, ns)
+	harness.RequireInNetns(t, ns)
 	python := os.Getenv(pythonEnv)
 	if python == "" {
 		t.Fatalf("%s is unset: run TestSeedScenario from outside the network namespace", pythonEnv)
@@ -158,22 +157,6 @@ func counter(t *testing.T, text, metric string, match map[string]string) float64
 		t.Fatal(err)
 	}
 	return v
-}
-
-// requireInNetns fails t unless this process is in network namespace ns: pod IPs go on this
-// namespace's loopback, never the host's.
-func requireInNetns(t *testing.T, ns string) {
-	t.Helper()
-	var self, want syscall.Stat_t
-	if err := syscall.Stat("/proc/self/ns/net", &self); err != nil {
-		t.Fatalf("stat /proc/self/ns/net: %v", err)
-	}
-	if err := syscall.Stat("/run/netns/"+ns, &want); err != nil {
-		t.Fatalf("stat /run/netns/%s: %v", ns, err)
-	}
-	if self.Dev != want.Dev || self.Ino != want.Ino {
-		t.Fatalf("%s=%s but this process is not in that network namespace", netnsEnv, ns)
-	}
 }
 
 // addToLoopback puts ip on lo, where the pod's program binds it.
