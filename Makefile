@@ -46,7 +46,7 @@ image: ## $(IMAGE):$(IMAGE_TAG) from Dockerfile, with the first of docker, podma
 	done; \
 	echo "make image: no container builder works here:$${why%;}" >&2; exit 1
 
-tools: ## etcd, kwok and the Kubernetes binaries, built once per version into $(PODNAME_CACHE)/bin
+tools: ## etcd, kwok, the Kubernetes binaries and Helm, built once per version into $(PODNAME_CACHE)/bin
 	bash test/tools/build.sh
 
 deps: ## Debian packages the tests use, installed when missing
