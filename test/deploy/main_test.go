@@ -25,6 +25,7 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -57,29 +58,56 @@ func deployDir(rel string) string { return filepath.Join(root, "deploy", rel) }
 // kubectl runs the cluster build's kubectl and returns its stdout and stderr; a failure
 // quotes stderr. kubeconfig may be empty for commands that reach no server (kustomize).
 func kubectl(ctx context.Context, kubeconfig string, args ...string) (stdout, stderr string, err error) {
-	if kubeconfig != "" {
-		args = append([]string{"--kubeconfig", kubeconfig}, args...)
-	}
-	var out, errOut bytes.Buffer
-	cmd := exec.CommandContext(ctx, cluster.KubectlPath(), args...)
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Run(); err != nil {
-		return out.String(), errOut.String(), fmt.Errorf("kubectl %s: %w\n%s", strings.Join(args, " "), err, errOut.String())
-	}
-	return out.String(), errOut.String(), nil
+	return run(exec.CommandContext(ctx, cluster.KubectlPath()), kubeconfig, args...)
 }
 
 // kubectlClean is kubectl that also fails on any warning, such as Pod Security's or a
 // deprecated field's.
 func kubectlClean(ctx context.Context, kubeconfig string, args ...string) (string, error) {
-	out, errOut, err := kubectl(ctx, kubeconfig, args...)
-	if err != nil {
-		return out, err
+	return clean(kubectl(ctx, kubeconfig, args...))
+}
+
+// helm runs the Helm of make tools as kubectl runs kubectl, with its cache, configuration and
+// data in t's temporary directory rather than the user's.
+func helm(t *testing.T, ctx context.Context, kubeconfig string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	home := t.TempDir()
+	cmd := exec.CommandContext(ctx, cluster.HelmPath())
+	cmd.Env = append(os.Environ(),
+		"HELM_CACHE_HOME="+filepath.Join(home, "cache"),
+		"HELM_CONFIG_HOME="+filepath.Join(home, "config"),
+		"HELM_DATA_HOME="+filepath.Join(home, "data"))
+	return run(cmd, kubeconfig, args...)
+}
+
+// helmClean is helm that also fails on any warning.
+func helmClean(t *testing.T, ctx context.Context, kubeconfig string, args ...string) (string, error) {
+	t.Helper()
+	return clean(helm(t, ctx, kubeconfig, args...))
+}
+
+// run runs cmd (a program, no arguments yet) with args, after --kubeconfig unless kubeconfig
+// is empty, and returns its stdout and stderr; a failure quotes stderr and the command line.
+func run(cmd *exec.Cmd, kubeconfig string, args ...string) (stdout, stderr string, err error) {
+	if kubeconfig != "" {
+		args = append([]string{"--kubeconfig", kubeconfig}, args...)
 	}
-	if strings.Contains(errOut, "Warning:") {
-		return out, fmt.Errorf("kubectl %s warned:\n%s", strings.Join(args, " "), errOut)
+	cmd.Args = append(cmd.Args, args...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		return out.String(), errOut.String(), fmt.Errorf("%s %s: %w\n%s", filepath.Base(cmd.Path), strings.Join(args, " "), err, errOut.String())
 	}
-	return out, nil
+	return out.String(), errOut.String(), nil
+}
+
+// clean passes run's stdout and error on, and makes a warning on stderr (kubectl's "Warning:",
+// Helm's "WARNING:") an error too.
+func clean(stdout, stderr string, err error) (string, error) {
+	if err == nil && strings.Contains(strings.ToLower(stderr), "warning:") {
+		err = fmt.Errorf("warned:\n%s", stderr)
+	}
+	return stdout, err
 }
 
 // rendering is the output of `kubectl kustomize` of one directory.
@@ -98,17 +126,24 @@ func render(t *testing.T, rel string) rendering {
 	if err != nil {
 		t.Fatalf("render deploy/%s: %v", rel, err)
 	}
-	objs, err := decodeAll(out)
-	if err != nil {
-		t.Fatalf("decode the rendering of deploy/%s: %v", rel, err)
-	}
-	if len(objs) == 0 {
-		t.Fatalf("deploy/%s renders no objects", rel)
-	}
-	return rendering{dir: deployDir(rel), yaml: out, objs: objs}
+	return decodeRendering(t, "deploy/"+rel, deployDir(rel), out)
 }
 
-// decodeAll decodes a multi-document YAML stream of built-in kinds.
+// decodeRendering decodes out, rendered by what from dir, failing t if it holds no objects.
+func decodeRendering(t *testing.T, what, dir, out string) rendering {
+	t.Helper()
+	objs, err := decodeAll(out)
+	if err != nil {
+		t.Fatalf("decode the rendering of %s: %v", what, err)
+	}
+	if len(objs) == 0 {
+		t.Fatalf("%s renders no objects", what)
+	}
+	return rendering{dir: dir, yaml: out, objs: objs}
+}
+
+// decodeAll decodes a multi-document YAML stream: built-in kinds into their types, others
+// (a ServiceMonitor) into unstructured objects.
 func decodeAll(text string) ([]runtime.Object, error) {
 	r := utilyaml.NewYAMLReader(bufio.NewReader(strings.NewReader(text)))
 	var objs []runtime.Object
@@ -124,7 +159,13 @@ func decodeAll(text string) ([]runtime.Object, error) {
 			continue
 		}
 		obj, _, err := scheme.Codecs.UniversalDeserializer().Decode(doc, nil, nil)
-		if err != nil {
+		if runtime.IsNotRegisteredError(err) {
+			u := &unstructured.Unstructured{}
+			if err := utilyaml.Unmarshal(doc, &u.Object); err != nil {
+				return nil, fmt.Errorf("decode %q: %w", firstLine(doc), err)
+			}
+			obj = u
+		} else if err != nil {
 			return nil, fmt.Errorf("decode %q: %w", firstLine(doc), err)
 		}
 		objs = append(objs, obj)
