@@ -1,8 +1,8 @@
 // Package deploy tests what deploy/ ships against a real API server (test/cluster) and the
-// real coredns from `make build`: the kustomize renderings, their server-side validation and
-// installation, the RBAC they grant, the Corefiles inside them, and the metrics the Grafana
-// dashboard reads, scraped by a real Prometheus. Each test that needs a cluster starts its own,
-// so no test sees another's objects.
+// real coredns from `make build`: the kustomize renderings and the Helm chart's (with the helm
+// of `make tools`), their server-side validation and installation, the RBAC they grant, the
+// Corefiles inside them, and the metrics the Grafana dashboard reads, scraped by a real
+// Prometheus. Each test that needs a cluster starts its own, so no test sees another's objects.
 package deploy
 
 import (
@@ -48,7 +48,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "deploy:", err)
 		os.Exit(1)
 	}
-	// kubectl (with its kustomize) comes from the same build as the cluster.
+	// kubectl (with its kustomize) and helm come from the same build as the cluster.
 	os.Exit(harness.Main(m, "deploy", "deploy-test", nil, harness.NeedCoreDNS, harness.NeedCluster))
 }
 
