@@ -80,7 +80,7 @@ fuzz: ## each fuzz target for FUZZTIME (make fuzz FUZZTIME=5m for a long run)
 e2e: build tools deps ## end-to-end and fault tests: real API server, kwok, bin/coredns, dig
 	$(GO) test -count=1 -timeout 30m ./test/cluster/... ./test/e2e/... ./test/seed/... ./test/faults/...
 
-deploy-test: build tools deps ## deploy/ against a real API server: renderings, dry runs, installs, RBAC, Prometheus, dashboard
+deploy-test: build tools deps ## deploy/ against a real API server: renderings, the Helm chart, dry runs, installs, RBAC, Prometheus, dashboard
 	$(GO) test -count=1 -timeout 15m ./test/deploy/...
 
 # Local cluster
