@@ -47,21 +47,17 @@ var fullValues = filepath.Join("testdata", "podname-chart-values.yaml")
 // chartDir is the chart's directory.
 func chartDir() string { return deployDir("helm/podname") }
 
-// helmTemplate runs `helm template` of the chart for the release with valueFiles and decodes
-// the objects.
-func helmTemplate(t *testing.T, valueFiles ...string) rendering {
+// helmTemplate runs `helm template` of the chart for the release with values (flags such as
+// -f FILE or --set KEY=VALUE) and decodes the objects.
+func helmTemplate(t *testing.T, values ...string) rendering {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	args := []string{"template", release, chartDir(), "-n", releaseNamespace}
-	for _, f := range valueFiles {
-		args = append(args, "-f", f)
-	}
-	out, err := helmClean(t, ctx, "", args...)
+	out, err := helmClean(t, ctx, "", append([]string{"template", release, chartDir(), "-n", releaseNamespace}, values...)...)
 	if err != nil {
-		t.Fatalf("render deploy/helm/podname with %v: %v", valueFiles, err)
+		t.Fatalf("render deploy/helm/podname with %v: %v", values, err)
 	}
-	return decodeRendering(t, fmt.Sprintf("deploy/helm/podname with %v", valueFiles), chartDir(), out)
+	return decodeRendering(t, fmt.Sprintf("deploy/helm/podname with %v", values), chartDir(), out)
 }
 
 // TestHelmLint: `helm lint --strict` finds nothing to warn of in the chart, with the default
@@ -126,7 +122,7 @@ func TestHelmTemplate(t *testing.T) {
 	})
 
 	t.Run("every value", func(t *testing.T) {
-		r := helmTemplate(t, fullValues)
+		r := helmTemplate(t, "-f", fullValues)
 		d := one[*appsv1.Deployment](t, r, release)
 		for _, p := range hardening(d) {
 			t.Errorf("Deployment %s: %s", d.Name, p)
@@ -218,8 +214,9 @@ func TestHelmTemplate(t *testing.T) {
 // checks what a release does there: the API server accepts both renderings in a dry run (no
 // Pod Security warning in a "restricted" namespace), `helm install` rolls the Deployment out,
 // the chart's ServiceAccount holds exactly podname's rule, coredns run with the live Corefile
-// as that ServiceAccount answers the release's pods' names, `helm upgrade` takes a new replica
-// count and TTL, and `helm uninstall` removes the cluster-wide RBAC.
+// as that ServiceAccount answers the release's pods' names (and takes the podname stanza of
+// every value, which answers none of them), `helm upgrade` takes a new replica count and TTL,
+// and `helm uninstall` removes the cluster-wide RBAC.
 func TestHelmChart(t *testing.T) {
 	c := harness.Cluster(t, cluster.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
@@ -245,7 +242,7 @@ func TestHelmChart(t *testing.T) {
 		if _, err := kubectlClean(ctx, kc, "wait", "--for=condition=Established", "--timeout=60s", "crd/servicemonitors.monitoring.coreos.com"); err != nil {
 			t.Fatal(err)
 		}
-		for _, values := range [][]string{nil, {fullValues}} {
+		for _, values := range [][]string{nil, {"-f", fullValues}} {
 			r := helmTemplate(t, values...)
 			file := filepath.Join(t.TempDir(), "chart.yaml")
 			if err := os.WriteFile(file, []byte(r.yaml), 0o644); err != nil {
@@ -317,6 +314,22 @@ func TestHelmChart(t *testing.T) {
 		}
 	}
 	t.Run("install", func(t *testing.T) { serve(t, ips, 5) })
+
+	// The podname stanza of every value (namespaces, labels, ttl) is one coredns takes; the
+	// second zone goes, as the harness adjusts one zone's port.
+	t.Run("every value's Corefile", func(t *testing.T) {
+		r := helmTemplate(t, "-f", fullValues, "--set", "podname.zones={"+zone+"}")
+		dnsServer := harness.Start(t, corefileOf(t, r, release), harness.Loopback(t, identity))
+		waitReady(t, dnsServer)
+		// None of the release's pods is in namespace prod or staging, nor labelled tier=web or ws.
+		reply, err := harness.Query(dnsServer.Addr(), slices.Sorted(maps.Keys(ips))[0]+"."+zone, dns.TypeA)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reply.Rcode != dns.RcodeNameError {
+			t.Errorf("A of a pod outside the namespaces and labels: %s, want NXDOMAIN", dns.RcodeToString[reply.Rcode])
+		}
+	})
 
 	t.Run("upgrade", func(t *testing.T) {
 		// deploy/README.md's upgrade, which sets replicas=3, and a TTL as a second value.
