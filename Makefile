@@ -65,7 +65,7 @@ image-local: ## $(IMAGE):$(IMAGE_TAG) from bin/coredns as it is, with podman or 
 	echo "make image: $$tool build -t $(IMAGE):$(IMAGE_TAG) from $(BIN)/coredns" && \
 	$$tool build --quiet -f "$$ctx/Containerfile" -t $(IMAGE):$(IMAGE_TAG) "$$ctx"
 
-tools: ## etcd, kwok and the Kubernetes binaries, built once per version into $(PODNAME_CACHE)/bin
+tools: ## etcd, kwok, the Kubernetes binaries and Helm, built once per version into $(PODNAME_CACHE)/bin
 	bash test/tools/build.sh
 
 deps: ## Debian packages the tests use, installed when missing
@@ -99,7 +99,7 @@ fuzz: ## each fuzz target for FUZZTIME (make fuzz FUZZTIME=5m for a long run)
 e2e: build tools deps ## end-to-end and fault tests: real API server, kwok, bin/coredns, dig
 	$(GO) test -count=1 -timeout 30m ./test/cluster/... ./test/e2e/... ./test/seed/... ./test/faults/...
 
-deploy-test: build tools deps ## deploy/ against a real API server: renderings, dry runs, installs, RBAC, Prometheus, dashboard
+deploy-test: build tools deps ## deploy/ against a real API server: renderings, the Helm chart, dry runs, installs, RBAC, Prometheus, dashboard
 	$(GO) test -count=1 -timeout 15m ./test/deploy/...
 
 image-test: build tools deps ## the image: make image-local's layout against the Dockerfile, then run as deploy/ runs it

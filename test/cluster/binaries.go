@@ -11,6 +11,7 @@ const (
 	kubernetesVersion = "v1.37.2"
 	etcdVersion       = "v3.7.3"
 	kwokVersion       = "v0.8.0"
+	helmVersion       = "v3.22.0"
 )
 
 // Component names, used for binaries, log files and errors.
@@ -21,10 +22,11 @@ const (
 	schedulerName         = "kube-scheduler"
 	kwokName              = "kwok"
 	kubectlName           = "kubectl"
+	helmName              = "helm"
 )
 
 // binaries lists every file build.sh makes except the kwok stages, by component name.
-var binaries = []string{etcdName, apiServerName, controllerManagerName, schedulerName, kubectlName, kwokName}
+var binaries = []string{etcdName, apiServerName, controllerManagerName, schedulerName, kubectlName, kwokName, helmName}
 
 // binaryFile is the name build.sh gives the binary of component: the name and its version.
 func binaryFile(component string) string {
@@ -34,6 +36,8 @@ func binaryFile(component string) string {
 		version = etcdVersion
 	case kwokName:
 		version = kwokVersion
+	case helmName:
+		version = helmVersion
 	}
 	return component + "-" + version
 }
@@ -65,8 +69,13 @@ func KubectlPath() string {
 	return filepath.Join(BinDir(), binaryFile(kubectlName))
 }
 
+// HelmPath is the helm in BinDir, for tests that install deploy/helm's chart as a user would.
+func HelmPath() string {
+	return filepath.Join(BinDir(), binaryFile(helmName))
+}
+
 // CheckBinaries says which files test/tools/build.sh makes are missing from BinDir, and how to
-// build them (make tools: about 15 minutes on two cores the first time).
+// build them (make tools: about 18 minutes on two cores the first time).
 func CheckBinaries() error {
 	if missing := missingBinaries(BinDir()); len(missing) != 0 {
 		return fmt.Errorf("cluster binaries %v missing from %s: run make tools", missing, BinDir())

@@ -13,7 +13,7 @@ import (
 )
 
 // TestShippedCorefiles runs the Corefile each install path ships, as rendered (the ConfigMap
-// of each overlay) or as the chart writes it from deploy/helm/values.yaml, with only ports,
+// of each overlay) or as the chart writes it from deploy/helm/coredns-values.yaml, with only ports,
 // the kubeconfig and forward's upstream changed by harness.AdjustCorefile. Each answers the
 // pods' names; the two that replace the cluster DNS also answer the pods' PTRs from podname and
 // cluster.local from the kubernetes plugin after it.

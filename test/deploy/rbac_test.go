@@ -47,25 +47,7 @@ func TestRBAC(t *testing.T) {
 	}
 	checkPodnameRules(t, role.Rules)
 
-	// What the binding adds, as the API server's authorizer reports it to each ServiceAccount
-	// itself, cluster-wide rules included, in a namespace and across all of them.
-	gained := difference(rulesOf(t, ctx, bound, "default"), rulesOf(t, ctx, unbound, "default"))
-	want := []string{"get pods", "get services", "list pods", "list services", "watch pods", "watch services"}
-	if !slices.Equal(gained, want) {
-		t.Errorf("the binding gives kube-system/coredns %v, want exactly %v", gained, want)
-	}
-	for _, verb := range []string{"get", "list", "watch"} {
-		for _, resource := range []string{"pods", "services"} {
-			if !allowed(t, ctx, bound, verb, resource) {
-				t.Errorf("kube-system/coredns may not %s %s in all namespaces", verb, resource)
-			}
-		}
-	}
-	for _, denied := range [][2]string{{"list", "secrets"}, {"list", "endpoints"}, {"list", "namespaces"}, {"create", "pods"}, {"delete", "pods"}, {"update", "services"}} {
-		if allowed(t, ctx, bound, denied[0], denied[1]) {
-			t.Errorf("kube-system/coredns may %s %s in all namespaces; the binding must grant nothing more", denied[0], denied[1])
-		}
-	}
+	checkGrants(t, ctx, bound, unbound, "kube-system/coredns")
 
 	ips := runPods(t, c, "rbac-pod")
 	corefile := harness.ConfigMapCorefile(t, harness.Render(t, "overlays/standalone"), "podname")
@@ -113,6 +95,30 @@ func TestRBAC(t *testing.T) {
 			t.Errorf("A rbac-pod.%s without the binding: %s, want SERVFAIL", zone, dns.RcodeToString[r.Rcode])
 		}
 	})
+}
+
+// checkGrants fails t unless the ServiceAccount behind kubeconfig bound (who) holds exactly
+// podname's rule more than the one behind unbound, in a namespace and across all of them, as
+// the API server's authorizer reports it to each ServiceAccount itself.
+func checkGrants(t *testing.T, ctx context.Context, bound, unbound, who string) {
+	t.Helper()
+	gained := difference(rulesOf(t, ctx, bound, "default"), rulesOf(t, ctx, unbound, "default"))
+	want := []string{"get pods", "get services", "list pods", "list services", "watch pods", "watch services"}
+	if !slices.Equal(gained, want) {
+		t.Errorf("the binding gives %s %v, want exactly %v", who, gained, want)
+	}
+	for _, verb := range []string{"get", "list", "watch"} {
+		for _, resource := range []string{"pods", "services"} {
+			if !allowed(t, ctx, bound, verb, resource) {
+				t.Errorf("%s may not %s %s in all namespaces", who, verb, resource)
+			}
+		}
+	}
+	for _, denied := range [][2]string{{"list", "secrets"}, {"list", "endpoints"}, {"list", "namespaces"}, {"create", "pods"}, {"delete", "pods"}, {"update", "services"}} {
+		if allowed(t, ctx, bound, denied[0], denied[1]) {
+			t.Errorf("%s may %s %s in all namespaces; the binding must grant nothing more", who, denied[0], denied[1])
+		}
+	}
 }
 
 // clientFor is a clientset acting with kubeconfig.

@@ -218,6 +218,9 @@ func checkDeployment(t *testing.T, r harness.Rendering, d *appsv1.Deployment) {
 	for _, p := range hardening(d) {
 		t.Errorf("Deployment %s/%s: %s", d.Namespace, d.Name, p)
 	}
+	if d.Spec.Replicas == nil || *d.Spec.Replicas != 2 {
+		t.Errorf("Deployment %s/%s: replicas is not 2", d.Namespace, d.Name)
+	}
 	c := d.Spec.Template.Spec.Containers[0]
 	if c.Image != image {
 		t.Errorf("Deployment %s/%s runs image %s, want %s", d.Namespace, d.Name, c.Image, image)
@@ -245,12 +248,10 @@ func checkDeployment(t *testing.T, r harness.Rendering, d *appsv1.Deployment) {
 }
 
 // hardening lists how d falls short of the pod spec upstream CoreDNS ships (kubeadm,
-// coredns/deployment), hardened further: non-root, RuntimeDefault seccomp.
+// coredns/deployment), hardened further: non-root, RuntimeDefault seccomp. The replica count
+// is the caller's to judge.
 func hardening(d *appsv1.Deployment) []string {
 	var bad []string
-	if d.Spec.Replicas == nil || *d.Spec.Replicas != 2 {
-		bad = append(bad, "replicas is not 2")
-	}
 	spec := d.Spec.Template.Spec
 	psc := spec.SecurityContext
 	if psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot {
@@ -384,7 +385,7 @@ func cutStanza(t *testing.T, corefile, plugin string) (rest, stanza string) {
 	return "", ""
 }
 
-// helmValues is the part of the CoreDNS chart's values that deploy/helm/values.yaml sets and
+// helmValues is the part of the CoreDNS chart's values that deploy/helm/coredns-values.yaml sets and
 // these tests read.
 type helmValues struct {
 	Image struct {
@@ -417,16 +418,16 @@ type helmValues struct {
 
 func readHelmValues(t *testing.T) helmValues {
 	t.Helper()
-	b, err := os.ReadFile(harness.DeployDir(t, "helm/values.yaml"))
+	b, err := os.ReadFile(harness.DeployDir(t, "helm/coredns-values.yaml"))
 	if err != nil {
-		t.Fatalf("read deploy/helm/values.yaml: %v", err)
+		t.Fatalf("read deploy/helm/coredns-values.yaml: %v", err)
 	}
 	var v helmValues
 	if err := utilyaml.Unmarshal(b, &v); err != nil {
-		t.Fatalf("parse deploy/helm/values.yaml: %v", err)
+		t.Fatalf("parse deploy/helm/coredns-values.yaml: %v", err)
 	}
 	if len(v.Servers) == 0 {
-		t.Fatal("deploy/helm/values.yaml has no servers")
+		t.Fatal("deploy/helm/coredns-values.yaml has no servers")
 	}
 	return v
 }

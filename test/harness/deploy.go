@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -38,32 +40,59 @@ func DeployDir(t testing.TB, rel string) string {
 // Kubectl runs the cluster build's kubectl and returns its stdout and stderr; a failure
 // quotes stderr. kubeconfig may be empty for commands that reach no server (kustomize).
 func Kubectl(ctx context.Context, kubeconfig string, args ...string) (stdout, stderr string, err error) {
-	if kubeconfig != "" {
-		args = append([]string{"--kubeconfig", kubeconfig}, args...)
-	}
-	var out, errOut bytes.Buffer
-	cmd := exec.CommandContext(ctx, cluster.KubectlPath(), args...)
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Run(); err != nil {
-		return out.String(), errOut.String(), fmt.Errorf("kubectl %s: %w\n%s", strings.Join(args, " "), err, errOut.String())
-	}
-	return out.String(), errOut.String(), nil
+	return run(exec.CommandContext(ctx, cluster.KubectlPath()), kubeconfig, args...)
 }
 
 // KubectlClean is Kubectl that also fails on any warning, such as Pod Security's or a
 // deprecated field's.
 func KubectlClean(ctx context.Context, kubeconfig string, args ...string) (string, error) {
-	out, errOut, err := Kubectl(ctx, kubeconfig, args...)
-	if err != nil {
-		return out, err
-	}
-	if strings.Contains(errOut, "Warning:") {
-		return out, fmt.Errorf("kubectl %s warned:\n%s", strings.Join(args, " "), errOut)
-	}
-	return out, nil
+	return clean(Kubectl(ctx, kubeconfig, args...))
 }
 
-// Rendering is the output of `kubectl kustomize` of one directory of deploy/.
+// Helm runs the Helm of make tools as Kubectl runs kubectl, with its cache, configuration and
+// data in t's temporary directory rather than the user's.
+func Helm(t testing.TB, ctx context.Context, kubeconfig string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	home := t.TempDir()
+	cmd := exec.CommandContext(ctx, cluster.HelmPath())
+	cmd.Env = append(os.Environ(),
+		"HELM_CACHE_HOME="+filepath.Join(home, "cache"),
+		"HELM_CONFIG_HOME="+filepath.Join(home, "config"),
+		"HELM_DATA_HOME="+filepath.Join(home, "data"))
+	return run(cmd, kubeconfig, args...)
+}
+
+// HelmClean is Helm that also fails on any warning.
+func HelmClean(t testing.TB, ctx context.Context, kubeconfig string, args ...string) (string, error) {
+	t.Helper()
+	return clean(Helm(t, ctx, kubeconfig, args...))
+}
+
+// run runs cmd (a program, no arguments yet) with args, after --kubeconfig unless kubeconfig
+// is empty, and returns its stdout and stderr; a failure quotes stderr and the command line.
+func run(cmd *exec.Cmd, kubeconfig string, args ...string) (stdout, stderr string, err error) {
+	if kubeconfig != "" {
+		args = append([]string{"--kubeconfig", kubeconfig}, args...)
+	}
+	cmd.Args = append(cmd.Args, args...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		return out.String(), errOut.String(), fmt.Errorf("%s %s: %w\n%s", filepath.Base(cmd.Path), strings.Join(args, " "), err, errOut.String())
+	}
+	return out.String(), errOut.String(), nil
+}
+
+// clean passes run's stdout and error on, and makes a warning on stderr (kubectl's "Warning:",
+// Helm's "WARNING:") an error too.
+func clean(stdout, stderr string, err error) (string, error) {
+	if err == nil && strings.Contains(strings.ToLower(stderr), "warning:") {
+		err = fmt.Errorf("warned:\n%s", stderr)
+	}
+	return stdout, err
+}
+
+// Rendering is the output of `kubectl kustomize` of one directory of deploy/, or of `helm template`.
 type Rendering struct {
 	Dir     string
 	YAML    string
@@ -80,17 +109,24 @@ func Render(t testing.TB, rel string) Rendering {
 	if err != nil {
 		t.Fatalf("render deploy/%s: %v", rel, err)
 	}
+	return DecodeRendering(t, "deploy/"+rel, dir, out)
+}
+
+// DecodeRendering decodes out, rendered by what from dir, failing t if it holds no objects.
+func DecodeRendering(t testing.TB, what, dir, out string) Rendering {
+	t.Helper()
 	objs, err := decodeAll(out)
 	if err != nil {
-		t.Fatalf("decode the rendering of deploy/%s: %v", rel, err)
+		t.Fatalf("decode the rendering of %s: %v", what, err)
 	}
 	if len(objs) == 0 {
-		t.Fatalf("deploy/%s renders no objects", rel)
+		t.Fatalf("%s renders no objects", what)
 	}
 	return Rendering{Dir: dir, YAML: out, Objects: objs}
 }
 
-// decodeAll decodes a multi-document YAML stream of built-in kinds.
+// decodeAll decodes a multi-document YAML stream: built-in kinds into their types, others
+// (a ServiceMonitor) into unstructured objects.
 func decodeAll(text string) ([]runtime.Object, error) {
 	r := utilyaml.NewYAMLReader(bufio.NewReader(strings.NewReader(text)))
 	var objs []runtime.Object
@@ -105,9 +141,15 @@ func decodeAll(text string) ([]runtime.Object, error) {
 		if len(bytes.TrimSpace(doc)) == 0 {
 			continue
 		}
+		line, _, _ := bytes.Cut(bytes.TrimSpace(doc), []byte("\n"))
 		obj, _, err := scheme.Codecs.UniversalDeserializer().Decode(doc, nil, nil)
-		if err != nil {
-			line, _, _ := bytes.Cut(bytes.TrimSpace(doc), []byte("\n"))
+		if runtime.IsNotRegisteredError(err) {
+			u := &unstructured.Unstructured{}
+			if err := utilyaml.Unmarshal(doc, &u.Object); err != nil {
+				return nil, fmt.Errorf("decode %q: %w", line, err)
+			}
+			obj = u
+		} else if err != nil {
 			return nil, fmt.Errorf("decode %q: %w", line, err)
 		}
 		objs = append(objs, obj)

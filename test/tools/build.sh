@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # build.sh builds the pinned binaries of the local test cluster (etcd, kwok and the Kubernetes
-# control plane) from the modules next to it, into ${PODNAME_CACHE:-$HOME/.cache/podname}/bin,
+# control plane) and Helm from the modules next to it, into ${PODNAME_CACHE:-$HOME/.cache/podname}/bin,
 # each named for its version. A binary already there is not rebuilt, so a warm run does not
 # even link. Bump a version here, in its module's go.mod and in test/cluster/binaries.go together.
 set -euo pipefail
@@ -8,6 +8,7 @@ set -euo pipefail
 readonly KUBERNETES_VERSION=v1.37.2
 readonly ETCD_VERSION=v3.7.3
 readonly KWOK_VERSION=v0.8.0
+readonly HELM_VERSION=v3.22.0
 
 tools_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 bin_dir="${PODNAME_CACHE:-$HOME/.cache/podname}/bin"
@@ -89,3 +90,13 @@ build kubernetes k8s.io/kubernetes/cmd/kube-controller-manager "kube-controller-
 for cmd in kube-scheduler kubectl; do
 	build kubernetes "k8s.io/kubernetes/cmd/$cmd" "$cmd-$KUBERNETES_VERSION" "a minute" "$k8s_ldflags"
 done
+
+# Helm reports the version and Kubernetes capabilities its own release build stamps: without
+# them it says v3.22 and renders .Capabilities.KubeVersion as Kubernetes 1.20.
+helm_ldflags="-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+helm_ldflags+=" -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+# client-go v0.37, as in its Makefile: Kubernetes 1.37.
+for pkg in pkg/chartutil pkg/lint/rules; do
+	helm_ldflags+=" -X helm.sh/helm/v3/$pkg.k8sVersionMajor=1 -X helm.sh/helm/v3/$pkg.k8sVersionMinor=37"
+done
+build helm helm.sh/helm/v3/cmd/helm "helm-$HELM_VERSION" "3 minutes" "$helm_ldflags"
