@@ -712,7 +712,7 @@ func (w *reportWriter) ixfr() {
 	w.p("pods created (created, then set Running and Ready with a new IP, as in section 5) and the oldest of the pool deleted, one after the other, 16 requests at once; ")
 	w.p("once podname answers every change, an IXFR from the serial before them (default `ixfr_journal`, 5000 records). Each reply is checked: incremental, and removing exactly the deleted pods' A records and adding the created ones'. ")
 	w.p("Changed records' wire size is the sum of `dns.Len` of those A records: the least a transfer of the changes could carry, uncompressed. ")
-	w.p("Each serial step of the reply (a pod event that changed the zone) carries its old and its new SOA (RFC 1995), and the reply the current SOA first and last. ")
+	w.p("podname condenses the steps since the client's serial into one (RFC 1995 allows it): the reply carries the old and the new SOA once, between the removals and the additions, and the current SOA first and last. ")
 	w.p("The *file* plugin has no IXFR (it answers with the whole zone): its AXFR is the comparison. Medians of the runs; ratios per run, then their median.\n\n")
 	w.p("| pods | changes | IXFR bytes | messages | records (serial steps) | time | changed records' wire size | IXFR / changed | bytes per change | file AXFR bytes | IXFR / file AXFR | target |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	var series []Series
