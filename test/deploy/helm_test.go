@@ -372,7 +372,7 @@ func readmeCommands(t *testing.T, marker string) [][]string {
 	if len(blocks) != 1 {
 		t.Fatalf("deploy/README.md has %d sh blocks with %q, want 1", len(blocks), marker)
 	}
-	top := strings.Join(strings.Fields(strings.ReplaceAll(readFile(t, filepath.Join(repoRoot(t), "README.md")), "\\\n", " ")), " ")
+	top := strings.Join(strings.Fields(strings.ReplaceAll(readFile(t, harness.RepoPath(t, "README.md")), "\\\n", " ")), " ")
 	var commands [][]string
 	for _, line := range strings.Split(strings.ReplaceAll(blocks[0], "\\\n", " "), "\n") {
 		if words := strings.Fields(line); len(words) != 0 {
@@ -390,10 +390,9 @@ func readmeCommands(t *testing.T, marker string) [][]string {
 func runCommand(t *testing.T, ctx context.Context, kubeconfig string, words []string) {
 	t.Helper()
 	args := slices.Clone(words[1:])
-	root := repoRoot(t)
 	for i, a := range args {
 		if strings.HasPrefix(a, "deploy/") {
-			args[i] = filepath.Join(root, a)
+			args[i] = harness.RepoPath(t, a)
 		}
 	}
 	var err error
@@ -426,14 +425,4 @@ func readFile(t *testing.T, path string) string {
 		t.Fatalf("read %s: %v", path, err)
 	}
 	return string(b)
-}
-
-// repoRoot is the repository root, failing t if it is not found.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
 }

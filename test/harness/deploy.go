@@ -27,14 +27,20 @@ import (
 	"github.com/podname/podname/test/cluster"
 )
 
-// DeployDir is deploy/<rel> in the repository, failing t if the repository is not found.
-func DeployDir(t testing.TB, rel string) string {
+// RepoPath is rel below the repository root, failing t if the repository is not found.
+func RepoPath(t testing.TB, rel string) string {
 	t.Helper()
 	root, err := RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return filepath.Join(root, "deploy", rel)
+	return filepath.Join(root, rel)
+}
+
+// DeployDir is deploy/<rel> in the repository, failing t if the repository is not found.
+func DeployDir(t testing.TB, rel string) string {
+	t.Helper()
+	return RepoPath(t, filepath.Join("deploy", rel))
 }
 
 // Kubectl runs the cluster build's kubectl and returns its stdout and stderr; a failure
