@@ -111,7 +111,7 @@ func (c *CoreDNS) ReadyAfter(ctx context.Context) (time.Duration, error) {
 		}
 		select {
 		case <-ctx.Done():
-			return 0, fmt.Errorf("wait for coredns /ready: %w\n%s", ctx.Err(), lastLines(c.Log(), 20))
+			return 0, fmt.Errorf("wait for coredns /ready: %w\n%s", ctx.Err(), LastLines(c.Log(), 20))
 		case <-t.C:
 		}
 	}
@@ -167,7 +167,7 @@ func (c *CoreDNS) exited() error {
 	if !c.Exited() {
 		return nil
 	}
-	return fmt.Errorf("coredns exited: %v\n%s", c.ExitError(), lastLines(c.Log(), 20))
+	return fmt.Errorf("coredns exited: %v\n%s", c.ExitError(), LastLines(c.Log(), 20))
 }
 
 // Metrics returns the text of /metrics.
@@ -256,8 +256,8 @@ func Poll(ctx context.Context, what string, cond func() (bool, error)) error {
 	}
 }
 
-// lastLines is the last n lines of text.
-func lastLines(text string, n int) string {
+// LastLines is the last n lines of text, for quoting the end of a log.
+func LastLines(text string, n int) string {
 	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]

@@ -160,3 +160,34 @@ func Cluster(t testing.TB, opts cluster.Options) *cluster.Cluster {
 	})
 	return c
 }
+
+// NeedPythonModule wants a Python 3 that imports module, from Debian package pkg (make deps
+// installs it); Python finds that interpreter.
+func NeedPythonModule(module, pkg string) Need {
+	return func() string {
+		if _, err := Python(module); err != nil {
+			return fmt.Sprintf("Python module %s (Debian package %s: make deps)", module, pkg)
+		}
+		return ""
+	}
+}
+
+// Python is the path of a Python 3.6 or later that imports every one of modules: python3 on
+// PATH, else Debian's /usr/bin/python3. A version manager's python3 (pyenv's shim) may come
+// first on PATH and lack the modules Debian's packages put in /usr/lib/python3/dist-packages.
+// The path is the real interpreter, not a shim, so each process of a test starts fast.
+func Python(modules ...string) (string, error) {
+	check := "import sys; assert sys.version_info >= (3, 6); print(sys.executable)"
+	for _, m := range modules {
+		check = "import " + m + "; " + check
+	}
+	var last error
+	for _, python := range []string{"python3", "/usr/bin/python3"} {
+		out, err := exec.Command(python, "-c", check).Output()
+		if path := strings.TrimSpace(string(out)); err == nil && path != "" {
+			return path, nil
+		}
+		last = fmt.Errorf("%s: %v", python, err)
+	}
+	return "", fmt.Errorf("no python3 (3.6 or later) imports %s: %w", strings.Join(modules, ", "), last)
+}

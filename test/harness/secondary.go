@@ -146,7 +146,7 @@ func (s *Secondary) WaitSerial(ctx context.Context, zone string, serial uint32) 
 	var lastErr error
 	err := Poll(ctx, fmt.Sprintf("%s to serve %s at serial %d", s.Kind, zone, serial), func() (bool, error) {
 		if s.Exited() {
-			return false, fmt.Errorf("%s exited: %v\n%s", s.Kind, s.ExitError(), lastLines(s.Log(), 20))
+			return false, fmt.Errorf("%s exited: %v\n%s", s.Kind, s.ExitError(), LastLines(s.Log(), 20))
 		}
 		last, lastErr = s.Serial(zone)
 		return lastErr == nil && int32(last-serial) >= 0, nil

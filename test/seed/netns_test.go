@@ -1,8 +1,6 @@
 package seed
 
 import (
-	"os/exec"
-	"strings"
 	"testing"
 
 	"github.com/podname/podname/test/harness"
@@ -18,20 +16,14 @@ func runOutside(t *testing.T) {
 	// Built outside: the namespace has no route to a module proxy.
 	harness.Require(t, "e2e", harness.NeedRoot, harness.NeedCoreDNS, harness.NeedCluster,
 		harness.NeedCommand("ip", "iproute2"), harness.NeedCommand("unshare", "util-linux"),
-		harness.NeedCommand("mount", "mount"), harness.NeedCommand("python3", "python3"))
-	python := needPython(t)
+		harness.NeedCommand("mount", "mount"), harness.NeedCommand("python3", "python3"),
+		harness.NeedPythonModule("kazoo", "python3-kazoo"), harness.NeedZooKeeper)
+	// The interpreter that imports kazoo: with a version manager's python3 first on PATH,
+	// Debian's /usr/bin/python3, where python3-kazoo lives.
+	python, err := harness.Python("kazoo")
+	if err != nil {
+		t.Fatal(err)
+	}
 	ns := harness.Netns(t, "podname-seed-", "e2e", dnsIP)
 	harness.RunInNetns(t, ns, "TestSeedScenario", pythonEnv+"="+python)
-}
-
-// needPython returns the path of a Python 3 interpreter, failing t in one line if there is none.
-func needPython(t *testing.T) string {
-	t.Helper()
-	// The real interpreter, not a version manager's shim, so each pod process starts fast.
-	out, err := exec.Command("python3", "-c", "import sys; assert sys.version_info >= (3, 6); print(sys.executable)").Output()
-	path := strings.TrimSpace(string(out))
-	if err != nil || path == "" {
-		t.Fatalf("python3 (3.6 or later) missing: install it (Debian package python3): %v", err)
-	}
-	return path
 }

@@ -2,7 +2,6 @@ package seed
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -84,19 +83,17 @@ func writeFiles(dir string, files map[string]string) (map[string]string, error) 
 	return paths, nil
 }
 
-// wsServer is one pod's copy of the seed's program, running until the test ends.
+// wsServer is one pod's copy of the seed's program.
 type wsServer struct {
+	*harness.Process
 	pod     corev1.Pod
-	logPath string
-	cmd     *exec.Cmd
-	done    chan struct{}
-	waitErr error // read only after done is closed
+	stopped bool // by stop, as the kubelet stops a pod being deleted
 }
 
 // startServer runs `ws.py serve` as pod: its own /etc/hostname (the pod name, as the kubelet
-// sets it for a pod without spec.hostname), the kubelet's /etc/hosts and resolv.conf. It is
-// killed when t ends; an exit before that fails t.
-func startServer(t *testing.T, python, script, registry, dir string, pod corev1.Pod) *wsServer {
+// sets it for a pod without spec.hostname), the kubelet's /etc/hosts and resolv.conf. It runs
+// until stop or the end of t; an exit before either fails t.
+func startServer(t *testing.T, python, script, zk, dir string, pod corev1.Pod) *wsServer {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatalf("pod %s: %v", pod.Name, err)
@@ -109,56 +106,48 @@ func startServer(t *testing.T, python, script, registry, dir string, pod corev1.
 	if err != nil {
 		t.Fatalf("pod %s: %v", pod.Name, err)
 	}
-	logPath := filepath.Join(dir, "ws.log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatalf("pod %s: create log: %v", pod.Name, err)
-	}
-	defer logf.Close() // the child has its own descriptor once started
 	cmd := inMountNS(context.Background(), []bind{
 		{paths["hostname"], "/etc/hostname"},
 		{paths["hosts"], "/etc/hosts"},
 		{paths["resolv.conf"], "/etc/resolv.conf"},
-	}, python, script, "serve", registry)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("pod %s: start ws.py serve: %v", pod.Name, err)
+	}, python, script, "serve", zk)
+	p, err := harness.Run(dir, "ws", cmd)
+	if err != nil {
+		t.Fatalf("pod %s: ws.py serve: %v", pod.Name, err)
 	}
-	s := &wsServer{pod: pod, logPath: logPath, cmd: cmd, done: make(chan struct{})}
-	go func() {
-		s.waitErr = cmd.Wait()
-		close(s.done)
-	}()
+	s := &wsServer{Process: p, pod: pod}
 	t.Cleanup(func() {
-		if err := s.exited(); err != nil {
-			t.Errorf("%v before the test ended\n%s", err, s.log())
+		if err := s.exited(); err != nil && !s.stopped {
+			t.Errorf("%v before the test ended\n%s", err, s.Log())
 		}
-		if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
-			t.Errorf("pod %s: kill ws.py serve: %v", pod.Name, err)
-		}
-		<-s.done
+		p.Kill()
 		if t.Failed() {
-			t.Logf("pod %s: ws.py serve log:\n%s", pod.Name, s.log())
+			t.Logf("pod %s: ws.py serve log:\n%s", pod.Name, s.Log())
 		}
 	})
 	return s
 }
 
-// exited is nil while the server runs, and afterwards says how it ended.
-func (s *wsServer) exited() error {
-	select {
-	case <-s.done:
-		return fmt.Errorf("pod %s: ws.py serve exited: %v", s.pod.Name, s.waitErr)
-	default:
-		return nil
+// stop sends the server SIGTERM, as the kubelet does to a pod being deleted, and waits for it:
+// it must close its ZooKeeper session and exit 0.
+func (s *wsServer) stop(t *testing.T) {
+	t.Helper()
+	if err := s.exited(); err != nil {
+		t.Fatalf("%v before it was stopped\n%s", err, s.Log())
+	}
+	s.stopped = true
+	if err := s.Stop(); err != nil {
+		t.Fatalf("pod %s: stop ws.py serve: %v", s.pod.Name, err)
+	}
+	if err := s.ExitError(); err != nil {
+		t.Errorf("pod %s: ws.py serve ended by SIGTERM: %v, want exit 0\n%s", s.pod.Name, err, s.Log())
 	}
 }
 
-// log is what the server has printed so far.
-func (s *wsServer) log() string {
-	b, err := os.ReadFile(s.logPath)
-	if err != nil {
-		return fmt.Sprintf("(no log: %v)", err)
+// exited is nil while the server runs, and afterwards says how it ended.
+func (s *wsServer) exited() error {
+	if !s.Exited() {
+		return nil
 	}
-	return string(b)
+	return fmt.Errorf("pod %s: ws.py serve exited: %v", s.pod.Name, s.ExitError())
 }

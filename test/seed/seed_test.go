@@ -82,44 +82,23 @@ func runInside(t *testing.T, ns string) {
 	step("coredns ready on " + dnsIP + ":53")
 
 	dir := t.TempDir()
-	registry := filepath.Join(dir, "registry")
-	if err := os.Mkdir(registry, 0o755); err != nil {
-		t.Fatalf("create registry: %v", err)
-	}
-	var servers []*wsServer
+	zk := startZooKeeper(t, filepath.Join(dir, "zookeeper"))
+	step("zookeeper answers on " + zk.Addr)
+	servers := map[string]*wsServer{}
 	for _, p := range pods {
-		servers = append(servers, startServer(t, python, script, registry, filepath.Join(dir, "pods", p.Name), p))
+		servers[p.Name] = startServer(t, python, script, zk.Addr, filepath.Join(dir, "pods", p.Name), p)
 	}
-	entries := waitRegistered(t, registry, servers)
+	waitRegistered(t, servers)
 	step("ws servers registered")
-	var want []string
-	for _, p := range pods {
-		want = append(want, p.Name+"."+zone+":"+wsPort)
-	}
-	slices.Sort(want)
-	if !slices.Equal(entries, want) {
+	if entries, want := list(t, python, script, zk.Addr), wantEntries(pods); !slices.Equal(entries, want) {
 		t.Fatalf("registry holds %v, want %v", entries, want)
 	}
 
 	before := metrics(t, dns)
-	answers := dial(t, python, script, filepath.Join(dir, "peer"), registry)
+	answers := dial(t, python, script, filepath.Join(dir, "peer"), zk.Addr)
 	step("peer dialled every entry")
 	after := metrics(t, dns)
-	for _, p := range pods {
-		entry := p.Name + "." + zone + ":" + wsPort
-		a, ok := answers[entry]
-		switch {
-		case !ok:
-			t.Errorf("%s: the peer printed no answer for it", entry)
-		case a.ip != p.Status.PodIP:
-			t.Errorf("%s resolved to %s; the API server says pod %s has %s", entry, a.ip, p.Name, p.Status.PodIP)
-		case a.answer != p.Name:
-			t.Errorf("%s (%s) answered %q, want its own pod name %q", entry, a.ip, a.answer, p.Name)
-		}
-	}
-	if len(answers) != len(pods) {
-		t.Errorf("the peer answered for %d entries, want %d", len(answers), len(pods))
-	}
+	checkAnswers(t, answers, pods)
 
 	// The peer resolved as a pod does: ndots:5 sends each name through the search list first,
 	// and the kubernetes plugin must answer every one NXDOMAIN (forward's upstream is dead and
@@ -134,6 +113,57 @@ func runInside(t *testing.T, ns string) {
 	}
 	if hits < float64(len(pods)) {
 		t.Errorf("%v podname hits while the peer resolved, want at least %d", hits, len(pods))
+	}
+	if t.Failed() {
+		return
+	}
+
+	r := &rollout{t: t, kube: kube, python: python, script: script, zk: zk.Addr, dir: dir,
+		servers: servers, onLoopback: map[string]bool{}}
+	for _, p := range pods {
+		for _, ip := range harness.PodIPs(p) {
+			r.onLoopback[ip] = true
+		}
+	}
+	newPods := r.run()
+	step("rollout done")
+	if entries, want := list(t, python, script, zk.Addr), wantEntries(newPods); !slices.Equal(entries, want) {
+		t.Fatalf("after the rollout the registry holds %v, want the new pods' %v", entries, want)
+	}
+	checkAnswers(t, dial(t, python, script, filepath.Join(dir, "peer"), zk.Addr), newPods)
+	step("peer dialled every new entry")
+}
+
+// wantEntries are the entries pods register, sorted.
+func wantEntries(pods []corev1.Pod) []string {
+	var want []string
+	for _, p := range pods {
+		want = append(want, entry(p.Name))
+	}
+	slices.Sort(want)
+	return want
+}
+
+// entry is what the pod named pod registers.
+func entry(pod string) string { return pod + "." + zone + ":" + wsPort }
+
+// checkAnswers checks that the peer's answers are exactly one per pod, each from the pod's own
+// IP and in its own name.
+func checkAnswers(t *testing.T, answers map[string]peerAnswer, pods []corev1.Pod) {
+	t.Helper()
+	for _, p := range pods {
+		a, ok := answers[entry(p.Name)]
+		switch {
+		case !ok:
+			t.Errorf("%s: the peer printed no answer for it", entry(p.Name))
+		case a.ip != p.Status.PodIP:
+			t.Errorf("%s resolved to %s; the API server says pod %s has %s", entry(p.Name), a.ip, p.Name, p.Status.PodIP)
+		case a.answer != p.Name:
+			t.Errorf("%s (%s) answered %q, want its own pod name %q", entry(p.Name), a.ip, a.answer, p.Name)
+		}
+	}
+	if len(answers) != len(pods) {
+		t.Errorf("the peer answered for %d entries, want %d", len(answers), len(pods))
 	}
 }
 
@@ -218,47 +248,63 @@ func startCoreDNS(t *testing.T, kubeconfig string) *harness.CoreDNS {
 	return c
 }
 
-// waitRegistered waits until every server has registered, failing at once if one exits, and
-// returns the registry's entries, sorted.
-func waitRegistered(t *testing.T, registry string, servers []*wsServer) []string {
+// waitRegistered waits until every server says it registered, failing at once if one exits.
+func waitRegistered(t *testing.T, servers map[string]*wsServer) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	var entries []string
-	err := harness.Poll(ctx, fmt.Sprintf("%d entries in %s", len(servers), registry), func() (bool, error) {
-		for _, s := range servers {
+	for _, s := range servers {
+		err := harness.Poll(ctx, "pod "+s.pod.Name+" to register", func() (bool, error) {
 			if err := s.exited(); err != nil {
-				return false, fmt.Errorf("%w\n%s", err, s.log())
+				return false, fmt.Errorf("%w\n%s", err, s.Log())
 			}
-		}
-		dirents, err := os.ReadDir(registry)
+			return strings.Contains(s.Log(), ", registered "+entry(s.pod.Name)), nil
+		})
 		if err != nil {
-			return false, fmt.Errorf("read registry: %w", err)
+			t.Fatal(err)
 		}
-		entries = entries[:0]
-		for _, d := range dirents {
-			if !strings.HasPrefix(d.Name(), ".") {
-				entries = append(entries, d.Name())
-			}
-		}
-		return len(entries) >= len(servers), nil
-	})
+	}
+}
+
+// startZooKeeper runs ZooKeeper on a free loopback port until t ends.
+func startZooKeeper(t *testing.T, dir string) *harness.ZooKeeper {
+	t.Helper()
+	ports, err := harness.FreePorts("127.0.0.1", 1)
+	if err != nil {
+		t.Fatalf("zookeeper port: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	zk, err := harness.StartZooKeeper(ctx, dir, fmt.Sprintf("127.0.0.1:%d", ports[0]))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range servers {
-		t.Logf("pod %s: %s", s.pod.Name, strings.TrimSpace(s.log()))
-	}
-	slices.Sort(entries)
-	return entries
+	t.Cleanup(func() {
+		if err := zk.Stop(); err != nil {
+			t.Errorf("stop zookeeper: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("zookeeper log, its end:\n%s", harness.LastLines(zk.Log(), 40))
+		}
+	})
+	return zk
 }
 
-// peerAnswer is what the peer got for one registry entry.
-type peerAnswer struct{ ip, answer string }
+// list is the registry's entries, sorted, as `ws.py list` prints them.
+func list(t *testing.T, python, script, zk string) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, python, script, "list", zk).Output()
+	if err != nil {
+		t.Fatalf("ws.py list: %v", err)
+	}
+	return strings.Fields(string(out))
+}
 
-// dial runs `ws.py dial` as a peer pod would, with the kubelet's resolv.conf and a hosts file
-// naming none of the ws pods, and returns its answers by entry.
-func dial(t *testing.T, python, script, dir, registry string) map[string]peerAnswer {
+// peerBinds are the /etc files of a peer pod, written into dir: the kubelet's resolv.conf and
+// a hosts file naming none of the ws pods.
+func peerBinds(t *testing.T, dir string) []bind {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatalf("peer: %v", err)
@@ -270,12 +316,19 @@ func dial(t *testing.T, python, script, dir, registry string) map[string]peerAns
 	if err != nil {
 		t.Fatalf("peer: %v", err)
 	}
+	return []bind{{paths["hosts"], "/etc/hosts"}, {paths["resolv.conf"], "/etc/resolv.conf"}}
+}
+
+// peerAnswer is what the peer got for one registry entry.
+type peerAnswer struct{ ip, answer string }
+
+// dial runs `ws.py dial` as a peer pod would, with the kubelet's resolv.conf and a hosts file
+// naming none of the ws pods, and returns its answers by entry.
+func dial(t *testing.T, python, script, dir, zk string) map[string]peerAnswer {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cmd := inMountNS(ctx, []bind{
-		{paths["hosts"], "/etc/hosts"},
-		{paths["resolv.conf"], "/etc/resolv.conf"},
-	}, python, script, "dial", registry)
+	cmd := inMountNS(ctx, peerBinds(t, dir), python, script, "dial", zk)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	runErr := cmd.Run()
