@@ -14,7 +14,11 @@ CLUSTER_CMD := $(PODNAME_CACHE)/podname-cluster
 # Debian packages the tests drive: command, then package.
 DEB_TOOLS := dig:bind9-dnsutils ip:iproute2 python3:python3 unshare:util-linux prometheus:prometheus \
              taskset:util-linux dnsperf:dnsperf named:bind9 knotd:knot \
-             podman:podman buildah:buildah runc:runc setcap:libcap2-bin getcap:libcap2-bin
+             podman:podman buildah:buildah runc:runc setcap:libcap2-bin getcap:libcap2-bin \
+             java:default-jre-headless
+# Debian packages the tests use that put no command on PATH: a file they install, then package.
+# The seed scenario runs ZooKeeper from zookeeper's jar and talks to it with python3-kazoo.
+DEB_FILES := /usr/share/java/zookeeper.jar:zookeeper /usr/lib/python3/dist-packages/kazoo:python3-kazoo
 
 .PHONY: all help build image image-local image-test demo demo-once test lint unit fuzz e2e deploy-test deps tools cluster-up cluster-down bench bench-smoke clean
 
@@ -70,6 +74,7 @@ tools: ## etcd, kwok, the Kubernetes binaries and Helm, built once per version i
 
 deps: ## Debian packages the tests use, installed when missing
 	@missing=""; for t in $(DEB_TOOLS); do command -v $${t%%:*} >/dev/null || missing="$$missing $${t#*:}"; done; \
+	for f in $(DEB_FILES); do [ -e $${f%%:*} ] || missing="$$missing $${f#*:}"; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing; run: sudo apt-get install$$missing"; exit 1; fi; \
 		echo "make deps: installing Debian packages:$$missing (about a minute)"; \

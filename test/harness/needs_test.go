@@ -15,6 +15,14 @@ func TestMissing(t *testing.T) {
 	if got != want {
 		t.Errorf("missing = %q, want %q", got, want)
 	}
+	// Every Python 3 imports sys; none imports a module of that name.
+	if got := missing([]Need{NeedPythonModule("sys", "python3")}); got != "" {
+		t.Errorf("NeedPythonModule(sys) = %q, want nothing", got)
+	}
+	got = missing([]Need{NeedPythonModule("podname_no_such_module", "pkg-b")})
+	if want := "Python module podname_no_such_module (Debian package pkg-b: make deps)"; got != want {
+		t.Errorf("NeedPythonModule(podname_no_such_module) = %q, want %q", got, want)
+	}
 	// An empty cache has no cluster binaries: the need says so and names the make target.
 	t.Setenv("PODNAME_CACHE", t.TempDir())
 	if m := NeedCluster(); !strings.Contains(m, "(make tools)") {
