@@ -32,9 +32,12 @@ const (
 // hostname) and a plain Service ws run on the test cluster; each pod's IP is put on the network
 // namespace's loopback, and the seed's program (ws.py serve) runs once per pod with the
 // /etc/hostname, /etc/hosts and resolv.conf the kubelet would give it: it resolves its hostname,
-// listens on that IP and registers <pod>.mgmt.pix.yun.com:9999. A peer (ws.py dial) resolves
-// every registered entry through glibc and bin/coredns, serving corefile-examples/Corefile on
-// 10.96.0.10:53 with no rewrite, dials it, and must reach the pod the entry names.
+// listens on that IP and registers <pod>.mgmt.pix.yun.com:9999 as an ephemeral znode in the
+// test's ZooKeeper. A peer (ws.py dial) resolves every registered entry through glibc and
+// bin/coredns, serving corefile-examples/Corefile on 10.96.0.10:53 with no rewrite, dials it,
+// and must reach the pod the entry names. Then a rolling update replaces every pod while a
+// peer (ws.py watch) keeps dialling the registry's entries (see rollout): no dial may reach
+// another pod than its entry names, and afterwards the registry holds the new pods alone.
 //
 // It needs root: everything runs in a network namespace the test makes. Run from outside one, it
 // makes the namespace and runs itself again inside (PODNAME_NETNS set), where the work is
