@@ -59,8 +59,11 @@ func (r *rollout) run() []corev1.Pod {
 		t.Fatal(err)
 	}
 	// A new pod template: the Deployment's default RollingUpdate strategy (maxSurge 25%,
-	// maxUnavailable 25%, so one pod at a time for two replicas) replaces every pod.
-	patch := `{"spec":{"template":{"metadata":{"annotations":{"podname.test/rollout":"1"}}}}}`
+	// maxUnavailable 25%, so one pod at a time for two replicas) replaces every pod. A new pod
+	// counts as available a second after it is ready, as with a readiness delay in a real
+	// rollout: the window in which old and new entries, and reused IPs, overlap lasts seconds,
+	// and the peer dials through all of it.
+	patch := `{"spec":{"minReadySeconds":1,"template":{"metadata":{"annotations":{"podname.test/rollout":"1"}}}}}`
 	if _, err := r.kube.Client().AppsV1().Deployments(namespace).Patch(ctx, "ws", types.StrategicMergePatchType,
 		[]byte(patch), meta.PatchOptions{}); err != nil {
 		t.Fatalf("patch Deployment ws: %v", err)
