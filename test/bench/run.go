@@ -177,14 +177,14 @@ type Results struct {
 	Memory []MemorySample
 	// Largest is podname's saturated throughput alone at the largest size, if that is above
 	// ThroughputPods.
-	Largest *PerfRun
-	Relist  []*RelistResult
-	Churn      *ChurnResult
-	Transfers  []*TransferResult // by zone size, ascending
-	Creation   []Creation
-	Cluster    ClusterState
-	LoadEnd    string
-	Elapsed    time.Duration
+	Largest   *PerfRun
+	Relist    []*RelistResult
+	Churn     *ChurnResult
+	Transfers []*TransferResult // by zone size, ascending
+	Creation  []Creation
+	Cluster   ClusterState
+	LoadEnd   string
+	Elapsed   time.Duration
 	// Problems are wrong answers and failed queries: the report shows them, and the run fails.
 	Problems []string
 	// Skipped says which sizes and steps the budget left out, and why.
