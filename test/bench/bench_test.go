@@ -673,7 +673,9 @@ func fakeResults() *Results {
 		CPU: 50 * time.Millisecond, Allocated: 4e6, Received: 1e4})
 	// Per pod, by run r: sync and CPU time in µs, allocated and read in bytes.
 	sample := func(role string, size, r int, env []string, sync, cpu, heap, alloc, read float64) MemorySample {
-		us := func(v float64) time.Duration { return time.Duration(float64(size) * (v + float64(r)) * float64(time.Microsecond)) }
+		us := func(v float64) time.Duration {
+			return time.Duration(float64(size) * (v + float64(r)) * float64(time.Microsecond))
+		}
 		return MemorySample{Role: role, Env: env, Pods: size, Run: r, Sync: us(sync), CPU: us(cpu),
 			HeapInuse: 8<<20 + heap*float64(size), HeapInuseBeforeGC: 9<<20 + 4*heap/3*float64(size), RSS: 50<<20 + 5*heap/3*float64(size),
 			Allocated: 4e6 + alloc*float64(size), Received: 1e4 + read*float64(size)}

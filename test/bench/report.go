@@ -463,7 +463,9 @@ func (w *reportWriter) sync(sizes []int) {
 	w.p("| pods | CPU podname | CPU podname, full decode | CPU kubernetes | allocated per pod, podname | podname, full decode | kubernetes | podname / full decode, allocated |\n|---|---|---|---|---|---|---|---|\n")
 	for _, size := range sizes {
 		cpu := func(role string) string { return seconds(time.Duration(medianMemory(res, role, size, cpuOf))) }
-		alloc := func(role string) float64 { return (medianMemory(res, role, size, allocatedOf) - allocBase) / float64(size) }
+		alloc := func(role string) float64 {
+			return (medianMemory(res, role, size, allocatedOf) - allocBase) / float64(size)
+		}
 		w.p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", count(size), cpu(RolePodname), cpu(roleFullDecode), cpu(RoleKubernetes),
 			nbytes(alloc(RolePodname)), nbytes(alloc(roleFullDecode)), nbytes(alloc(RoleKubernetes)), times(alloc(RolePodname), alloc(roleFullDecode)))
 	}
