@@ -492,7 +492,7 @@ func (w *reportWriter) compression() {
 		return
 	}
 	w.p("podname at %s pods, as above, with `%s` and `%s` in its environment: the client's `DisableCompression` false (client-go's default, so the API server gzips its responses) and true. ", count(pods), envGzipOn, envGzipOff)
-	w.p("Bytes read is `rchar` of `/proc/PID/io` when `/ready` first answered: every byte coredns had read, its Corefile and kubeconfig and, nearly all of it, the API server's responses as TLS carried them. Medians of %s.\n\n", plural(res.Config.runsAt(pods), "run"))
+	w.p("Bytes read is `rchar` of `/proc/PID/io` when `/ready` first answered: every byte coredns had read, its Corefile and kubeconfig and, nearly all of it, the API server's responses as TLS carried them. Medians of %s.\n\n", plural(len(memoryValues(res, roleGzipOn, pods, syncOf)), "run"))
 	w.p("| gzip | start to /ready | CPU time | bytes read | read per pod | allocated per pod |\n|---|---|---|---|---|---|\n")
 	allocBase := medianMemory(res, RoleWhoami, 0, allocatedOf)
 	med := func(role string, f func(MemorySample) float64) float64 { return medianMemory(res, role, pods, f) }

@@ -30,6 +30,9 @@ type Config struct {
 	// largest size when it is above ThroughputPods and RelistPods: 1 keeps Kubernetes'
 	// per-cluster limit in the run at the cost of its pods' creation alone.
 	LargestRuns int
+	// LargestRelist restarts the API server under podname at the largest size too (if the
+	// budget leaves time for it).
+	LargestRelist bool
 	// Perf is the saturated dnsperf run; LatencyQPS the rate of the latency runs, lowered to
 	// half the slowest plugin's saturated rate if that is less.
 	Perf       Perf
@@ -66,11 +69,11 @@ func FullConfig() Config {
 		Sizes:          []int{1_000, 10_000, 50_000, 100_000, 150_000},
 		ThroughputPods: 10_000,
 		Runs:           3,
-		LargestRuns:    1,
-		Perf:           Perf{Seconds: 10, Clients: 20, Outstanding: 200, CPUs: clientCPUs()},
-		ServerCPUs:     serverCPUs(),
-		LatencyQPS:     20_000,
-		ChurnRate:      50, ChurnSeconds: 60, ChurnPool: 500,
+		LargestRuns:    1, LargestRelist: true,
+		Perf:       Perf{Seconds: 10, Clients: 20, Outstanding: 200, CPUs: clientCPUs()},
+		ServerCPUs: serverCPUs(),
+		LatencyQPS: 20_000,
+		ChurnRate:  50, ChurnSeconds: 60, ChurnPool: 500,
 		RelistPods:   100_000,
 		RelistSteady: 5 * time.Second, RelistWindow: 15 * time.Second,
 		XfrChanges: []int{1, 50, 1000}, SecondaryEvery: 5,
@@ -501,14 +504,17 @@ func (b *Bench) memoryAt(ctx context.Context, res *Results, size int) error {
 	return nil
 }
 
-// atLargest takes podname's throughput alone at the largest size, then, if the budget leaves
-// time for it, its relist there.
+// atLargest takes podname's throughput alone at the largest size, then, if the Config asks
+// for it and the budget leaves time for it, its relist there.
 func (b *Bench) atLargest(ctx context.Context, res *Results, size int) error {
 	p, err := b.ThroughputAlone(ctx, size)
 	if err != nil {
 		return err
 	}
 	res.Largest = p
+	if !b.cfg.LargestRelist {
+		return nil
+	}
 	est := 2*b.cfg.RelistWindow + b.cfg.RelistSteady + time.Minute
 	if !b.fits(res, fmt.Sprintf("Relist at %s pods", CountLabel(float64(size))), est, 0) {
 		return nil
