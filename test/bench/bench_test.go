@@ -553,7 +553,7 @@ func TestBuildReport(t *testing.T) {
 		"| podname (PODNAME_BENCH_DECODE=full) | 50.0 MiB | 60.0 MiB | 102.8 MiB | 2.06x | 1.71x | 0.70x |",
 		"| podname, 150k pods | 60.0 MiB | 72.0 MiB | 85.7 MiB | 1.43x | 1.19x | 0.59x |",
 		"| BenchmarkIndexMemory | 690000000.0 |  |  | 351 | 1 |",
-		"Churn, kubernetes pass:", "Hand-written.",
+		"Churn, kubernetes pass:", "Hand-written.", "ratios are taken within a run, then their median. At the largest size, 150k pods, 1 run.",
 		// Section 7 and its rows of the summary, every figure.
 		"| IXFR after 1 change at 100k pods, bytes / changed records' wire size | 8.77x (500 B / 57 B) | 5,700,000 B (file: AXFR) | 0.0088% of file's AXFR | <= 2x changed records' wire size | **no**: 6.77x over |",
 		"| IXFR after 50 changes at 100k pods, bytes / changed records' wire size | 4.67x (13,300 B / 2,850 B) |",

@@ -103,7 +103,11 @@ func (w *reportWriter) summary() {
 	w.p("# Benchmarks\n\n")
 	w.p("podname beside CoreDNS's own plugins, all in the same `bin/coredns` on the same machine. ")
 	w.p("Written by `%s` (package `test/bench`) on %s; do not edit by hand: run it again.\n\n", res.Command, res.Machine.Date.Format("2006-01-02 15:04 MST"))
-	w.p("Every figure is the median of %d runs unless it says otherwise; ratios are taken within a run, then their median.\n\n", res.Config.Runs)
+	w.p("Every figure is the median of %d runs unless it says otherwise; ratios are taken within a run, then their median.", res.Config.Runs)
+	if n := res.Config.largest(); n > 0 && res.Config.runsAt(n) != res.Config.Runs {
+		w.p(" At the largest size, %s pods, %s.", count(n), plural(res.Config.runsAt(n), "run"))
+	}
+	w.p("\n\n")
 
 	w.p("## Summary\n\n")
 	w.p("| figure | podname | baseline | ratio | target | met |\n|---|---|---|---|---|---|\n")

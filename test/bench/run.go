@@ -413,11 +413,11 @@ func creationRate(res *Results) float64 {
 }
 
 // ahead is about how long what must still run after a step at size takes, at the least:
-// creating the pods up to RelistPods at the rate seen so far, the two churn passes, and the
-// four API server restarts.
+// creating the pods up to RelistPods, and on to the largest size (never skipped), at the rate
+// seen so far, the two churn passes, and the four API server restarts.
 func (b *Bench) ahead(res *Results, size int) time.Duration {
 	cfg := b.cfg
-	create := time.Duration(float64(max(cfg.RelistPods-size, 0)) / creationRate(res) * float64(time.Second))
+	create := time.Duration(float64(max(max(cfg.RelistPods, cfg.largest())-size, 0)) / creationRate(res) * float64(time.Second))
 	churn := time.Duration(cfg.ChurnSeconds)*time.Second + 30*time.Second
 	return create + 2*churn + 4*(cfg.RelistSteady+cfg.RelistWindow+time.Minute)
 }
