@@ -69,11 +69,12 @@ func FullConfig() Config {
 		Sizes:          []int{1_000, 10_000, 50_000, 100_000, 150_000},
 		ThroughputPods: 10_000,
 		Runs:           3,
-		LargestRuns:    1, LargestRelist: true,
-		Perf:       Perf{Seconds: 10, Clients: 20, Outstanding: 200, CPUs: clientCPUs()},
-		ServerCPUs: serverCPUs(),
-		LatencyQPS: 20_000,
-		ChurnRate:  50, ChurnSeconds: 60, ChurnPool: 500,
+		LargestRuns:    1,
+		LargestRelist:  true,
+		Perf:           Perf{Seconds: 10, Clients: 20, Outstanding: 200, CPUs: clientCPUs()},
+		ServerCPUs:     serverCPUs(),
+		LatencyQPS:     20_000,
+		ChurnRate:      50, ChurnSeconds: 60, ChurnPool: 500,
 		RelistPods:   100_000,
 		RelistSteady: 5 * time.Second, RelistWindow: 15 * time.Second,
 		XfrChanges: []int{1, 50, 1000}, SecondaryEvery: 5,
@@ -369,11 +370,11 @@ func (b *Bench) measure(ctx context.Context, res *Results) error {
 }
 
 // overBudget says why size is skipped, or nothing if it is not: a size above ThroughputPods
-// and RelistPods is skipped if creating its pods at the rate seen so far, and measuring its
+// and RelistPods, other than the largest (measured whatever the budget), is skipped if creating its pods at the rate seen so far, and measuring its
 // memory at the last size's pace, would end the run after its budget.
 func (b *Bench) overBudget(res *Results, size, have int, lastMemory time.Duration, lastSize int) string {
 	cfg := b.cfg
-	if size <= cfg.ThroughputPods || size <= cfg.RelistPods || size == cfg.Sizes[len(cfg.Sizes)-1] || cfg.Budget <= 0 || have == 0 {
+	if size <= cfg.ThroughputPods || size <= cfg.RelistPods || size == cfg.largest() || cfg.Budget <= 0 || have == 0 {
 		return ""
 	}
 	rate := creationRate(res)
