@@ -370,8 +370,9 @@ func (b *Bench) measure(ctx context.Context, res *Results) error {
 }
 
 // overBudget says why size is skipped, or nothing if it is not: a size above ThroughputPods
-// and RelistPods, other than the largest (measured whatever the budget), is skipped if creating its pods at the rate seen so far, and measuring its
-// memory at the last size's pace, would end the run after its budget.
+// and RelistPods, other than the largest (measured whatever the budget), is skipped if
+// creating its pods at the rate seen so far, and measuring its memory at the last size's pace,
+// would end the run after its budget.
 func (b *Bench) overBudget(res *Results, size, have int, lastMemory time.Duration, lastSize int) string {
 	cfg := b.cfg
 	if size <= cfg.ThroughputPods || size <= cfg.RelistPods || size == cfg.largest() || cfg.Budget <= 0 || have == 0 {
