@@ -122,7 +122,7 @@ cluster-down: ## stop the cluster cluster-up started and wait for its teardown
 
 # Benchmarks
 
-bench: build tools deps ## side-by-side benchmarks against the kubernetes, file and whoami plugins, zone transfers with BIND; writes BENCHMARKS.md and docs/bench/*.svg (about 25 min)
+bench: build tools deps ## side-by-side benchmarks against the kubernetes, file and whoami plugins, zone transfers with BIND; writes BENCHMARKS.md and docs/bench/*.svg (about 35 min)
 	$(GO) run ./test/bench/cmd/bench -notes test/bench/NOTES.md
 
 bench-smoke: build tools deps ## the benchmark code paths at small sizes, in about a minute

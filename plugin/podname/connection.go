@@ -3,7 +3,9 @@ package podname
 import (
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
+	"sync"
 
 	"github.com/coredns/coredns/coremain"
 
@@ -44,6 +46,9 @@ func (c connection) client() (kubernetes.Interface, error) {
 	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	cfg.UserAgent = fmt.Sprintf("%s/%s podname (%s/%s/%s)", coremain.CoreName, coremain.CoreVersion,
 		runtime.GOOS, runtime.GOARCH, runtime.Version())
+	if cfg.DisableCompression, err = benchCompression(os.Getenv(benchCompressionEnv), cfg.DisableCompression); err != nil {
+		return nil, err
+	}
 	cfg.Wrap(newReach(c.key()).wrap)
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
@@ -74,4 +79,28 @@ func (c connection) restConfig() (*rest.Config, error) {
 		return nil, fmt.Errorf("in-cluster config: %w", err)
 	}
 	return cfg, nil
+}
+
+// benchCompressionEnv, for benchmarks only, turns gzip of API responses on or off; unset keeps
+// client-go's default.
+const benchCompressionEnv = "PODNAME_BENCH_COMPRESSION"
+
+var logCompression sync.Once
+
+// benchCompression is DisableCompression as value (of benchCompressionEnv) sets it: "on"
+// false, "off" true, empty def. Any other value is an error.
+func benchCompression(value string, def bool) (bool, error) {
+	var disable bool
+	switch value {
+	case "":
+		return def, nil
+	case "on":
+		disable = false
+	case "off":
+		disable = true
+	default:
+		return def, fmt.Errorf("%s=%q: want on or off", benchCompressionEnv, value)
+	}
+	logCompression.Do(func() { log.Infof("%s=%s: gzip of API responses %s", benchCompressionEnv, value, value) })
+	return disable, nil
 }

@@ -5,16 +5,41 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
+
+// The environment of the benchmark-only switches of bin/coredns's podname: the old path that
+// decodes whole Pods then projects them, and gzip of API responses forced on or off.
+const (
+	envFullDecode = "PODNAME_BENCH_DECODE=full"
+	envGzipOn     = "PODNAME_BENCH_COMPRESSION=on"
+	envGzipOff    = "PODNAME_BENCH_COMPRESSION=off"
+)
+
+// variant names role run with env: the role alone with coredns's default environment.
+func variant(role string, env []string) string {
+	if len(env) == 0 {
+		return role
+	}
+	return role + " (" + strings.Join(env, " ") + ")"
+}
 
 // MemorySample is one coredns serving one plugin alone at a number of pods.
 type MemorySample struct {
 	Role string
+	// Env is what was added to coredns's environment, if anything.
+	Env  []string
 	Pods int
 	Run  int
 	// Sync is from the process's start to /ready answering 200.
 	Sync time.Duration
+	// CPU is the CPU time (user and system) coredns had used when /ready first answered 200;
+	// Allocated is go_memstats_alloc_bytes_total then (every byte the Go runtime allocated
+	// since the start), Received the bytes coredns had read by then (rchar of /proc/PID/io:
+	// every read(2), its files and the API server's responses as they came off the wire).
+	CPU                 time.Duration
+	Allocated, Received float64
 	// HeapInuse is go_memstats_heap_inuse_bytes after a forced GC; HeapInuseBeforeGC is the
 	// same read just before it, wherever the GC cycle happened to be.
 	HeapInuse, HeapInuseBeforeGC float64
@@ -25,20 +50,24 @@ type MemorySample struct {
 // syncTimeout bounds a start-up at the largest sizes.
 const syncTimeout = 3 * time.Minute
 
+// variant is the sample's role and environment, as variant writes them.
+func (s MemorySample) variant() string { return variant(s.Role, s.Env) }
+
 // Memory starts coredns with role alone (podname, kubernetes with pods verified, or whoami),
-// waits for /ready and, for podname, for its index to hold pods pods, then reads its heap and
-// RSS and stops it.
-func (b *Bench) Memory(ctx context.Context, role string, pods, run int) (MemorySample, error) {
-	s := MemorySample{Role: role, Pods: pods, Run: run}
+// with env added to its environment, waits for /ready and, for podname, for its index to hold
+// pods pods, then reads its heap and RSS and stops it.
+func (b *Bench) Memory(ctx context.Context, role string, pods, run int, env ...string) (MemorySample, error) {
+	s := MemorySample{Role: role, Env: env, Pods: pods, Run: run}
 	fail := func(err error) (MemorySample, error) {
-		return s, fmt.Errorf("memory of %s at %d pods, run %d: %w", role, pods, run+1, err)
+		return s, fmt.Errorf("memory of %s at %d pods, run %d: %w", s.variant(), pods, run+1, err)
 	}
-	srv, toReady, err := b.startAlone(ctx, filepath.Join(b.work, "memory", fmt.Sprintf("%s-%d-%d", role, pods, run)), role, pods)
+	dir := filepath.Join(b.work, "memory", fmt.Sprintf("%s-%d-%d", strings.Join(append([]string{role}, env...), "-"), pods, run))
+	srv, at, err := b.startAlone(ctx, dir, role, pods, env...)
 	if err != nil {
 		return fail(err)
 	}
 	defer srv.Stop()
-	s.Sync = toReady
+	s.Sync, s.CPU, s.Allocated, s.Received = at.Sync, at.CPU, at.Allocated, at.Received
 	if s.HeapInuseBeforeGC, err = srv.HeapInuse(ctx); err != nil {
 		return fail(err)
 	}
@@ -59,31 +88,53 @@ func (b *Bench) Memory(ctx context.Context, role string, pods, run int) (MemoryS
 	return s, nil
 }
 
-// startAlone starts coredns in dir on MemoryCorefile(role), with env added to its
-// environment, and waits (at most syncTimeout) for /ready and, for podname, for its index to
-// hold pods pods. It returns the running server, for the caller to stop, and the time from
-// its start to /ready.
-func (b *Bench) startAlone(ctx context.Context, dir, role string, pods int, env ...string) (*Server, time.Duration, error) {
+// atReady is what a coredns had spent when /ready first answered 200: the figures of
+// MemorySample of the same names.
+type atReady struct {
+	Sync, CPU           time.Duration
+	Allocated, Received float64
+}
+
+// startAlone starts coredns in dir on MemoryCorefile(role), on cpus (a taskset list, or any
+// CPU if empty), with env added to its environment, and waits (at most syncTimeout) for
+// /ready and, for podname, for its index to hold pods pods. It returns the running server,
+// for the caller to stop, and what it had spent when /ready answered.
+func (b *Bench) startAlone(ctx context.Context, dir, role string, pods int, env ...string) (*Server, atReady, error) {
+	return b.startAloneOn(ctx, dir, role, pods, "", env...)
+}
+
+func (b *Bench) startAloneOn(ctx context.Context, dir, role string, pods int, cpus string, env ...string) (*Server, atReady, error) {
+	var at atReady
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, 0, err
+		return nil, at, err
 	}
 	conf, err := MemoryCorefile(role, b.kubeconfig)
 	if err != nil {
-		return nil, 0, err
+		return nil, at, err
 	}
-	srv, err := StartServerOn(dir, conf, "", env...)
+	srv, err := StartServerOn(dir, conf, cpus, env...)
 	if err != nil {
-		return nil, 0, err
+		return nil, at, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, syncTimeout)
 	defer cancel()
-	toReady, err := srv.ReadyAfter(ctx)
+	at.Sync, err = srv.ReadyAfter(ctx)
+	// CPU and bytes read first, before the scrape of /metrics adds its own.
+	if err == nil {
+		at.CPU, err = srv.CPUTime()
+	}
+	if err == nil {
+		at.Received, err = srv.ReadBytes()
+	}
+	if err == nil {
+		at.Allocated, err = srv.metric(ctx, "go_memstats_alloc_bytes_total")
+	}
 	if err == nil && role == RolePodname {
 		err = srv.WaitMetric(ctx, "coredns_podname_pods", nil, float64(pods))
 	}
 	if err != nil {
 		srv.Stop()
-		return nil, 0, err
+		return nil, at, err
 	}
-	return srv, toReady, nil
+	return srv, at, nil
 }

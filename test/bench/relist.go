@@ -47,7 +47,7 @@ func (b *Bench) Relist(ctx context.Context, role string, pods int, steady, windo
 	fail := func(err error) (*RelistResult, error) {
 		return nil, fmt.Errorf("relist of %s %v at %d pods: %w", role, env, pods, err)
 	}
-	srv, _, err := b.startAlone(ctx, filepath.Join(b.work, "relist-"+role+strings.Join(env, "-")), role, pods, env...)
+	srv, _, err := b.startAlone(ctx, filepath.Join(b.work, fmt.Sprintf("relist-%s-%d", strings.Join(append([]string{role}, env...), "-"), pods)), role, pods, env...)
 	if err != nil {
 		return fail(err)
 	}

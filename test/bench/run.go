@@ -26,6 +26,13 @@ type Config struct {
 	ThroughputPods int
 	// Runs is how many times each figure is measured; reports give the median.
 	Runs int
+	// LargestRuns, if set, is how many times the memory and sync figures are measured at the
+	// largest size when it is above ThroughputPods and RelistPods: 1 keeps Kubernetes'
+	// per-cluster limit in the run at the cost of its pods' creation alone.
+	LargestRuns int
+	// LargestRelist restarts the API server under podname at the largest size too (if the
+	// budget leaves time for it).
+	LargestRelist bool
 	// Perf is the saturated dnsperf run; LatencyQPS the rate of the latency runs, lowered to
 	// half the slowest plugin's saturated rate if that is less.
 	Perf       Perf
@@ -49,9 +56,10 @@ type Config struct {
 	Workers int
 	// MicroArgs are the arguments of `go test` for the Go benchmarks; none skips them.
 	MicroArgs []string
-	// Budget, if set, bounds the run's length: a size above ThroughputPods and RelistPods is
-	// skipped if creating its pods and measuring it would, at the rates seen so far, end the
-	// run later than Budget after its start.
+	// Budget, if set, bounds the run's length: a size above ThroughputPods and RelistPods,
+	// other than the largest, is skipped if creating its pods and measuring it would, at the
+	// rates seen so far, end the run later than Budget after its start; so is the relist at
+	// the largest size.
 	Budget time.Duration
 }
 
@@ -61,6 +69,8 @@ func FullConfig() Config {
 		Sizes:          []int{1_000, 10_000, 50_000, 100_000, 150_000},
 		ThroughputPods: 10_000,
 		Runs:           3,
+		LargestRuns:    1,
+		LargestRelist:  true,
 		Perf:           Perf{Seconds: 10, Clients: 20, Outstanding: 200, CPUs: clientCPUs()},
 		ServerCPUs:     serverCPUs(),
 		LatencyQPS:     20_000,
@@ -69,7 +79,7 @@ func FullConfig() Config {
 		RelistSteady: 5 * time.Second, RelistWindow: 15 * time.Second,
 		XfrChanges: []int{1, 50, 1000}, SecondaryEvery: 5,
 		Workers:   16,
-		Budget:    25 * time.Minute,
+		Budget:    40 * time.Minute,
 		MicroArgs: []string{"-run", "^$", "-bench", ".", "-benchmem", "-count", "3", "./plugin/podname/"},
 	}
 }
@@ -98,9 +108,10 @@ func clientCPUs() string {
 // path works; its figures mean nothing.
 func SmokeConfig() Config {
 	return Config{
-		Sizes:          []int{100, 200},
+		Sizes:          []int{100, 200, 300},
 		ThroughputPods: 200,
 		Runs:           1,
+		LargestRuns:    1,
 		Perf:           Perf{Seconds: 2, Clients: 20, Outstanding: 200, CPUs: clientCPUs()},
 		ServerCPUs:     serverCPUs(),
 		LatencyQPS:     2_000,
@@ -122,8 +133,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("sizes %v: at most %d pods fit in %s", c.Sizes, maxPods(), podPrefix)
 	case c.ThroughputPods <= 0 || c.RelistPods <= 0:
 		return errors.New("throughput and relist pod counts must be positive")
-	case c.Runs < 1:
-		return errors.New("runs must be at least 1")
+	case c.Runs < 1 || c.LargestRuns < 0:
+		return errors.New("runs must be at least 1, largest runs at least 0")
 	case c.Perf.Seconds < 1 || c.Perf.Clients < 1 || c.Perf.Outstanding < 1 || c.LatencyQPS < 1:
 		return errors.New("dnsperf settings must be positive")
 	case c.ChurnRate < 1 || c.ChurnSeconds < 1 || c.ChurnPool < c.ChurnRate:
@@ -165,14 +176,19 @@ type Results struct {
 	Machine    Machine
 	Micro      *MicroResult
 	Throughput *ThroughputResult
-	Memory     []MemorySample // podname, kubernetes and the whoami baseline
-	Relist     []*RelistResult
-	Churn      *ChurnResult
-	Transfers  []*TransferResult // by zone size, ascending
-	Creation   []Creation
-	Cluster    ClusterState
-	LoadEnd    string
-	Elapsed    time.Duration
+	// Memory: podname (also with the full decode, and with gzip forced on and off at
+	// RelistPods), kubernetes and the whoami baseline.
+	Memory []MemorySample
+	// Largest is podname's saturated throughput alone at the largest size, if that is above
+	// ThroughputPods.
+	Largest   *PerfRun
+	Relist    []*RelistResult
+	Churn     *ChurnResult
+	Transfers []*TransferResult // by zone size, ascending
+	Creation  []Creation
+	Cluster   ClusterState
+	LoadEnd   string
+	Elapsed   time.Duration
 	// Problems are wrong answers and failed queries: the report shows them, and the run fails.
 	Problems []string
 	// Skipped says which sizes and steps the budget left out, and why.
@@ -343,17 +359,23 @@ func (b *Bench) measure(ctx context.Context, res *Results) error {
 				return err
 			}
 		}
+		if size == cfg.largest() {
+			if err := b.atLargest(ctx, res, size); err != nil {
+				return err
+			}
+		}
 	}
 	res.Cluster = b.clusterState(ctx, have)
 	return nil
 }
 
 // overBudget says why size is skipped, or nothing if it is not: a size above ThroughputPods
-// and RelistPods is skipped if creating its pods at the rate seen so far, and measuring its
-// memory at the last size's pace, would end the run after its budget.
+// and RelistPods, other than the largest (measured whatever the budget), is skipped if
+// creating its pods at the rate seen so far, and measuring its memory at the last size's pace,
+// would end the run after its budget.
 func (b *Bench) overBudget(res *Results, size, have int, lastMemory time.Duration, lastSize int) string {
 	cfg := b.cfg
-	if size <= cfg.ThroughputPods || size <= cfg.RelistPods || cfg.Budget <= 0 || have == 0 {
+	if size <= cfg.ThroughputPods || size <= cfg.RelistPods || size == cfg.largest() || cfg.Budget <= 0 || have == 0 {
 		return ""
 	}
 	rate := creationRate(res)
@@ -393,13 +415,13 @@ func creationRate(res *Results) float64 {
 }
 
 // ahead is about how long what must still run after a step at size takes, at the least:
-// creating the pods up to RelistPods at the rate seen so far, the two churn passes, and the
-// three API server restarts.
+// creating the pods up to RelistPods, and on to the largest size (never skipped), at the rate
+// seen so far, the two churn passes, and the four API server restarts.
 func (b *Bench) ahead(res *Results, size int) time.Duration {
 	cfg := b.cfg
-	create := time.Duration(float64(max(cfg.RelistPods-size, 0)) / creationRate(res) * float64(time.Second))
+	create := time.Duration(float64(max(max(cfg.RelistPods, cfg.largest())-size, 0)) / creationRate(res) * float64(time.Second))
 	churn := time.Duration(cfg.ChurnSeconds)*time.Second + 30*time.Second
-	return create + 2*churn + 3*(cfg.RelistSteady+cfg.RelistWindow+time.Minute)
+	return create + 2*churn + 4*(cfg.RelistSteady+cfg.RelistWindow+time.Minute)
 }
 
 // transfersAt takes the AXFR and IXFR figures at size, if the budget leaves time for them and
@@ -436,24 +458,81 @@ func (b *Bench) grow(ctx context.Context, res *Results, have, size int) error {
 	return nil
 }
 
-// memoryAt takes the memory and sync figures of podname and the kubernetes plugin at size.
+// largest is the largest size if it is above ThroughputPods and RelistPods, else 0.
+func (c Config) largest() int {
+	if n := c.Sizes[len(c.Sizes)-1]; n > c.ThroughputPods && n > c.RelistPods {
+		return n
+	}
+	return 0
+}
+
+// runsAt is how many times the memory and sync figures are measured at size.
+func (c Config) runsAt(size int) int {
+	if size == c.largest() && c.LargestRuns > 0 {
+		return c.LargestRuns
+	}
+	return c.Runs
+}
+
+// memoryVariant is a coredns measured by Memory: a role and what its environment adds.
+type memoryVariant struct {
+	role string
+	env  []string
+}
+
+// memoryVariants are what memoryAt measures at size: podname, podname decoding whole Pods,
+// and the kubernetes plugin; at RelistPods also podname with gzip forced on and off.
+func (c Config) memoryVariants(size int) []memoryVariant {
+	vs := []memoryVariant{{RolePodname, nil}, {RolePodname, []string{envFullDecode}}, {RoleKubernetes, nil}}
+	if size == c.RelistPods {
+		vs = append(vs, memoryVariant{RolePodname, []string{envGzipOn}}, memoryVariant{RolePodname, []string{envGzipOff}})
+	}
+	return vs
+}
+
+// memoryAt takes the memory and sync figures of memoryVariants(size) at size.
 func (b *Bench) memoryAt(ctx context.Context, res *Results, size int) error {
-	for r := range b.cfg.Runs {
-		for _, role := range []string{RolePodname, RoleKubernetes} {
-			s, err := b.Memory(ctx, role, size, r)
+	for r := range b.cfg.runsAt(size) {
+		for _, v := range b.cfg.memoryVariants(size) {
+			s, err := b.Memory(ctx, v.role, size, r, v.env...)
 			if err != nil {
 				return err
 			}
-			b.logf("memory %-10s %6d pods run %d: sync %5s heap %6.1f MiB RSS %6.1f MiB",
-				role, size, r+1, s.Sync.Round(time.Millisecond), s.HeapInuse/(1<<20), s.RSS/(1<<20))
+			b.logf("memory %-10s %6d pods run %d: sync %5s CPU %5s allocated %6.0f MiB read %6.1f MiB heap %6.1f MiB RSS %6.1f MiB",
+				s.variant(), size, r+1, s.Sync.Round(time.Millisecond), s.CPU, s.Allocated/(1<<20), s.Received/(1<<20), s.HeapInuse/(1<<20), s.RSS/(1<<20))
 			res.Memory = append(res.Memory, s)
 		}
 	}
 	return nil
 }
 
+// atLargest takes podname's throughput alone at the largest size, then, if the Config asks
+// for it and the budget leaves time for it, its relist there.
+func (b *Bench) atLargest(ctx context.Context, res *Results, size int) error {
+	p, err := b.ThroughputAlone(ctx, size)
+	if err != nil {
+		return err
+	}
+	res.Largest = p
+	if !b.cfg.LargestRelist {
+		return nil
+	}
+	est := 2*b.cfg.RelistWindow + b.cfg.RelistSteady + time.Minute
+	if !b.fits(res, fmt.Sprintf("Relist at %s pods", CountLabel(float64(size))), est, 0) {
+		return nil
+	}
+	b.logf("relist: %s at %d pods, API server restart", RolePodname, size)
+	r, err := b.Relist(ctx, RolePodname, size, b.cfg.RelistSteady, b.cfg.RelistWindow)
+	if err != nil {
+		return err
+	}
+	b.logf("  steady %.1f MiB, peak %.1f MiB (%.2fx)", r.Steady/(1<<20), r.Peak/(1<<20), r.Peak/r.Steady)
+	res.Relist = append(res.Relist, r)
+	return nil
+}
+
 // churnAndRelist takes the churn figures at size, then restarts the API server under podname,
-// the kubernetes plugin, and podname with GOGC=50.
+// the kubernetes plugin, podname with GOGC=50, and podname decoding whole Pods.
 func (b *Bench) churnAndRelist(ctx context.Context, res *Results, size int) error {
 	cfg := b.cfg
 	// Churn first: after an API server restart the controller manager's EndpointSlice
@@ -471,11 +550,8 @@ func (b *Bench) churnAndRelist(ctx context.Context, res *Results, size int) erro
 	}
 	res.Churn = c
 	// podname again with GOGC=50: how much of the peak is the GC letting garbage grow to
-	// twice the live heap before it collects.
-	for _, v := range []struct {
-		role string
-		env  []string
-	}{{RolePodname, nil}, {RoleKubernetes, nil}, {RolePodname, []string{"GOGC=50"}}} {
+	// twice the live heap before it collects; and decoding whole Pods, the path before.
+	for _, v := range []memoryVariant{{RolePodname, nil}, {RoleKubernetes, nil}, {RolePodname, []string{"GOGC=50"}}, {RolePodname, []string{envFullDecode}}} {
 		b.logf("relist: %s %v at %d pods, API server restart", v.role, v.env, size)
 		r, err := b.Relist(ctx, v.role, size, cfg.RelistSteady, cfg.RelistWindow, v.env...)
 		if err != nil {
@@ -520,6 +596,9 @@ func problems(res *Results) []string {
 				}
 			}
 		}
+	}
+	if p := res.Largest; p != nil && p.Unexpected > 0 {
+		out = append(out, fmt.Sprintf("podname alone: %d answers other than NOERROR under dnsperf (%s)", p.Unexpected, p.Command))
 	}
 	for _, t := range res.Transfers {
 		for _, x := range slices.Concat(t.AXFR[RolePodname], t.AXFR[RoleFile]) {

@@ -165,3 +165,23 @@ func (s *Server) CPUTime() (time.Duration, error) {
 	}
 	return time.Duration(t) * clockTick, nil
 }
+
+// ReadBytes is rchar of /proc/PID/io: the bytes the process has read so far through read(2)
+// and its kin, from files and sockets alike.
+func (s *Server) ReadBytes() (float64, error) {
+	path := fmt.Sprintf("/proc/%d/io", s.PID())
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, fmt.Errorf("coredns bytes read: %w", err)
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "rchar:"); ok {
+			n, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				return 0, fmt.Errorf("%s: %w", path, err)
+			}
+			return n, nil
+		}
+	}
+	return 0, fmt.Errorf("%s has no rchar", path)
+}

@@ -45,7 +45,7 @@ func run() error {
 	relistPods := flag.Int("relist-pods", 0, "pods for churn and the API server restart, overriding the default")
 	micro := flag.Bool("micro", true, "run the plugin's Go benchmarks too")
 	from := flag.String("from", "", "measure nothing: write the report from the results.json of an earlier run")
-	timeout := flag.Duration("timeout", 0, "bound on the whole run; default 45m, or 5m with -smoke")
+	timeout := flag.Duration("timeout", 0, "bound on the whole run; default 1h, or 5m with -smoke")
 	flag.Parse()
 
 	cfg := bench.FullConfig()
@@ -78,7 +78,7 @@ func run() error {
 		return err
 	}
 	if *timeout == 0 {
-		*timeout = 45 * time.Minute
+		*timeout = time.Hour
 		if *smoke {
 			*timeout = 5 * time.Minute
 		}

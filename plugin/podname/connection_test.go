@@ -1,0 +1,33 @@
+package podname
+
+import "testing"
+
+func TestBenchCompression(t *testing.T) {
+	for _, tc := range []struct {
+		value   string
+		def     bool
+		disable bool
+	}{
+		{"", false, false},
+		{"", true, true},
+		{"on", true, false},
+		{"off", false, true},
+	} {
+		got, err := benchCompression(tc.value, tc.def)
+		if err != nil || got != tc.disable {
+			t.Errorf("benchCompression(%q, %v) = %v, %v; want %v, nil", tc.value, tc.def, got, err, tc.disable)
+		}
+	}
+	for _, value := range []string{"yes", "ON", "true", " off"} {
+		if _, err := benchCompression(value, false); err == nil {
+			t.Errorf("benchCompression(%q): no error", value)
+		}
+	}
+}
+
+func TestClientBenchCompressionUnknown(t *testing.T) {
+	t.Setenv(benchCompressionEnv, "gzip")
+	if _, err := (connection{endpoint: "http://127.0.0.1:1"}).client(); err == nil {
+		t.Fatalf("client with %s=gzip: no error", benchCompressionEnv)
+	}
+}
