@@ -21,6 +21,7 @@ func (p *PodName) holdSeries() {
 	zoneSeries.mu.Lock()
 	defer zoneSeries.mu.Unlock()
 	p.released = false
+	p.published.Store(0) // the gauge may be gone: the first count is written
 	zoneSeries.conflicts[p.primary]++
 	for _, z := range p.Zones {
 		zoneSeries.requests[z]++
@@ -55,13 +56,23 @@ func drop(owners map[string]int, key string) bool {
 	return true
 }
 
-// setConflicts publishes the index's conflicts in p's zone; not after p
-// has stopped: an event still in flight then must not bring back a series
-// deleted with the zone's last stanza.
+// setConflicts publishes the index's conflicts in p's zone when they
+// changed since p last did: most events change none, and they then take
+// no lock and write no gauge. Not after p has stopped: an event still in
+// flight then must not bring back a series deleted with the zone's last
+// stanza; releaseSeries sets p.released under the lock a write takes.
 func (p *PodName) setConflicts() {
+	if int64(p.idx.Conflicts())+1 == p.published.Load() {
+		return
+	}
 	zoneSeries.mu.Lock()
 	defer zoneSeries.mu.Unlock()
-	if !p.released {
-		conflicts.WithLabelValues(p.primary).Set(float64(p.idx.Conflicts()))
+	if p.released {
+		return
 	}
+	// Read again under the lock: of two events racing here, the last to
+	// write sets the count that is the newest.
+	n := p.idx.Conflicts()
+	conflicts.WithLabelValues(p.primary).Set(float64(n))
+	p.published.Store(int64(n) + 1)
 }

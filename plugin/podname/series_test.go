@@ -55,7 +55,14 @@ func TestZoneSeriesOutliveReload(t *testing.T) {
 	if err := next.stop(); err != nil {
 		t.Fatal(err)
 	}
-	next.setConflicts() // as an event in flight when the stanza stopped would
+	// As an event in flight when the stanza stopped would: one that leaves
+	// the conflicts as they were, and one that changes them.
+	next.setConflicts()
+	next.idx.Update(project(newPod("team-b", "ws-1", []string{"10.40.0.1"})).pod(), nil)
+	if next.idx.Conflicts() != 0 {
+		t.Fatalf("%d conflicts after ws-1 of team-b went, want 0", next.idx.Conflicts())
+	}
+	next.setConflicts()
 	if c, r := series(); c != 0 || r != 0 {
 		t.Fatalf("%d conflicts and %d requests_total series of %s after its last stanza stopped, want none", c, r, zone)
 	}
