@@ -2,6 +2,7 @@ package podname
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -14,6 +15,9 @@ var zoneSeries = struct {
 	mu        sync.Mutex
 	conflicts map[string]int // by first forward zone
 	requests  map[string]int // by zone
+	// releases counts the stanzas released, under mu: a stanza that wrote
+	// a zone's conflicts last may be gone, so the others write theirs again.
+	releases atomic.Uint64
 }{conflicts: map[string]int{}, requests: map[string]int{}}
 
 // holdSeries counts p among the owners of its zones' series.
@@ -37,6 +41,7 @@ func (p *PodName) releaseSeries() {
 		return
 	}
 	p.released = true
+	zoneSeries.releases.Add(1)
 	if drop(zoneSeries.conflicts, p.primary) {
 		conflicts.DeleteLabelValues(p.primary)
 	}
@@ -57,12 +62,13 @@ func drop(owners map[string]int, key string) bool {
 }
 
 // setConflicts publishes the index's conflicts in p's zone when they
-// changed since p last did: most events change none, and they then take
-// no lock and write no gauge. Not after p has stopped: an event still in
-// flight then must not bring back a series deleted with the zone's last
-// stanza; releaseSeries sets p.released under the lock a write takes.
+// changed since p last did, or a stanza was released since: most events
+// change none, and they then take no lock and write no gauge. Not after p
+// has stopped: an event still in flight then must not bring back a series
+// deleted with the zone's last stanza; releaseSeries sets p.released under
+// the lock a write takes.
 func (p *PodName) setConflicts() {
-	if int64(p.idx.Conflicts())+1 == p.published.Load() {
+	if int64(p.idx.Conflicts())+1 == p.published.Load() && zoneSeries.releases.Load() == p.publishedAt.Load() {
 		return
 	}
 	zoneSeries.mu.Lock()
@@ -75,4 +81,5 @@ func (p *PodName) setConflicts() {
 	n := p.idx.Conflicts()
 	conflicts.WithLabelValues(p.primary).Set(float64(n))
 	p.published.Store(int64(n) + 1)
+	p.publishedAt.Store(zoneSeries.releases.Load())
 }
