@@ -125,8 +125,11 @@ func (s *zoneSet) list() {
 		z.rv = s.seen
 		z.serial.Store(uint32(s.seen))
 		if s.notify != nil {
-			s.notify.changed(z.name) // secondaries learn a restart's serial at once
+			s.notify.mark(z.name) // secondaries learn a restart's serial at once
 		}
+	}
+	if s.notify != nil {
+		s.notify.wake()
 	}
 	s.listed = true
 }
@@ -138,6 +141,7 @@ func (s *zoneSet) list() {
 // to know whether it changed.
 func (s *zoneSet) step(at uint64, removed, added []index.Record) {
 	var now time.Time // the journals' clock
+	moved := false
 	for _, z := range s.zones {
 		var del, add []index.Record
 		if z.journal == nil {
@@ -153,8 +157,12 @@ func (s *zoneSet) step(at uint64, removed, added []index.Record) {
 			}
 		}
 		if z.advance(at, del, add, now) && s.notify != nil {
-			s.notify.changed(z.name)
+			s.notify.mark(z.name)
+			moved = true
 		}
+	}
+	if moved {
+		s.notify.wake() // the zones of one change in one round
 	}
 }
 
