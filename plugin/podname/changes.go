@@ -44,8 +44,8 @@ func (p *PodName) applyPod(at uint64, old, cur *index.Pod) (shared []string) {
 	if !p.zs.listed {
 		return p.idx.Update(old, cur) // the list's records need no steps
 	}
-	shared, removed, added := p.idx.Apply(old, cur)
-	p.zs.step(at, removed, added)
+	shared = p.idx.ApplyTo(&p.zs.delta, old, cur)
+	p.zs.step(at, p.zs.delta.Removed, p.zs.delta.Added)
 	return shared
 }
 

@@ -121,7 +121,10 @@ func (j *journal) trim(now time.Time) {
 		j.records -= size(j.steps[n])
 		n++
 	}
-	j.steps = slices.Delete(j.steps, 0, n)
+	// Step past the dropped steps rather than move the rest down at every
+	// step of a full journal: append moves them once the array is full.
+	clear(j.steps[:n])
+	j.steps = j.steps[n:]
 }
 
 func size(s *step) int { return len(s.del) + len(s.add) }

@@ -32,11 +32,22 @@ func newNotifier(send func(zone string) error, interval time.Duration) *notifier
 
 // changed marks zone for the next round; it never blocks.
 func (n *notifier) changed(zone string) {
+	n.mark(zone)
+	n.wake()
+}
+
+// mark adds zone to the next round without starting it: the zones one
+// change moves are marked first, then woken once, so they go in one round.
+func (n *notifier) mark(zone string) {
 	n.mu.Lock()
+	defer n.mu.Unlock()
 	if !slices.Contains(n.dirty, zone) {
 		n.dirty = append(n.dirty, zone)
 	}
-	n.mu.Unlock()
+}
+
+// wake starts a round for the zones marked; it never blocks.
+func (n *notifier) wake() {
 	select {
 	case n.kick <- struct{}{}:
 	default:

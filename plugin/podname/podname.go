@@ -58,7 +58,11 @@ type PodName struct {
 	server   *dnsserver.Config // the server block's, for the addresses it binds
 	localIPs []netip.Addr      // the non-loopback ones among them, set at start
 	counters counters
-	released bool // the zone series are let go; guarded by zoneSeries.mu
+
+	// The zone series: p's hold on them, the conflicts it last set.
+	released    bool          // the zone series are let go; guarded by zoneSeries.mu
+	published   atomic.Int64  // 1 + the conflicts last set on the gauge, 0 for none
+	publishedAt atomic.Uint64 // zoneSeries.releases then
 }
 
 // Name implements plugin.Handler.

@@ -2,6 +2,7 @@ package podname
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -65,8 +66,9 @@ type zoneSet struct {
 	now                        func() time.Time
 
 	mu     sync.RWMutex
-	seen   uint64 // the newest resource version of any event handled
-	listed bool   // the first list is in: changes are serial steps from now
+	seen   uint64      // the newest resource version of any event handled
+	listed bool        // the first list is in: changes are serial steps from now
+	delta  index.Delta // a pod change's records, its room reused change after change
 
 	notify *notifier // nil without the transfer plugin
 }
@@ -123,22 +125,49 @@ func (s *zoneSet) list() {
 		z.rv = s.seen
 		z.serial.Store(uint32(s.seen))
 		if s.notify != nil {
-			s.notify.changed(z.name) // secondaries learn a restart's serial at once
+			s.notify.mark(z.name) // secondaries learn a restart's serial at once
 		}
+	}
+	if s.notify != nil {
+		s.notify.wake()
 	}
 	s.listed = true
 }
 
 // step records a change of the index's records, standing for resource
-// version at, in the zones it touches; s.mu is held.
+// version at, in the zones it touches; s.mu is held. It keeps neither
+// list: a zone's journal gets copies of the zone's own records, and a zone
+// without one, in a server block without the transfer plugin, needs only
+// to know whether it changed.
 func (s *zoneSet) step(at uint64, removed, added []index.Record) {
-	now := s.now()
+	var now time.Time // the journals' clock
+	moved := false
 	for _, z := range s.zones {
-		del, add := s.filter(z, removed), s.filter(z, added)
-		if len(del)+len(add) > 0 && z.advance(at, del, add, now) && s.notify != nil {
-			s.notify.changed(z.name)
+		var del, add []index.Record
+		if z.journal == nil {
+			if !s.touches(z, removed) && !s.touches(z, added) {
+				continue
+			}
+		} else {
+			if del, add = s.filter(z, removed), s.filter(z, added); len(del)+len(add) == 0 {
+				continue
+			}
+			if now.IsZero() {
+				now = s.now()
+			}
+		}
+		if z.advance(at, del, add, now) && s.notify != nil {
+			s.notify.mark(z.name)
+			moved = true
 		}
 	}
+	if moved {
+		s.notify.wake() // the zones of one change in one round
+	}
+}
+
+func (s *zoneSet) touches(z *zoneState, recs []index.Record) bool {
+	return slices.ContainsFunc(recs, func(r index.Record) bool { return s.inZone(z, r) })
 }
 
 func (s *zoneSet) filter(z *zoneState, recs []index.Record) []index.Record {

@@ -2,6 +2,7 @@ package podname
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -14,6 +15,9 @@ var zoneSeries = struct {
 	mu        sync.Mutex
 	conflicts map[string]int // by first forward zone
 	requests  map[string]int // by zone
+	// releases counts the stanzas released, under mu: a stanza that wrote
+	// a zone's conflicts last may be gone, so the others write theirs again.
+	releases atomic.Uint64
 }{conflicts: map[string]int{}, requests: map[string]int{}}
 
 // holdSeries counts p among the owners of its zones' series.
@@ -21,6 +25,7 @@ func (p *PodName) holdSeries() {
 	zoneSeries.mu.Lock()
 	defer zoneSeries.mu.Unlock()
 	p.released = false
+	p.published.Store(0) // the gauge may be gone: the first count is written
 	zoneSeries.conflicts[p.primary]++
 	for _, z := range p.Zones {
 		zoneSeries.requests[z]++
@@ -36,6 +41,7 @@ func (p *PodName) releaseSeries() {
 		return
 	}
 	p.released = true
+	zoneSeries.releases.Add(1)
 	if drop(zoneSeries.conflicts, p.primary) {
 		conflicts.DeleteLabelValues(p.primary)
 	}
@@ -55,13 +61,25 @@ func drop(owners map[string]int, key string) bool {
 	return true
 }
 
-// setConflicts publishes the index's conflicts in p's zone; not after p
+// setConflicts publishes the index's conflicts in p's zone when they
+// changed since p last did, or a stanza was released since: most events
+// change none, and they then take no lock and write no gauge. Not after p
 // has stopped: an event still in flight then must not bring back a series
-// deleted with the zone's last stanza.
+// deleted with the zone's last stanza; releaseSeries sets p.released under
+// the lock a write takes.
 func (p *PodName) setConflicts() {
+	if int64(p.idx.Conflicts())+1 == p.published.Load() && zoneSeries.releases.Load() == p.publishedAt.Load() {
+		return
+	}
 	zoneSeries.mu.Lock()
 	defer zoneSeries.mu.Unlock()
-	if !p.released {
-		conflicts.WithLabelValues(p.primary).Set(float64(p.idx.Conflicts()))
+	if p.released {
+		return
 	}
+	// Read again under the lock: of two events racing here, the last to
+	// write sets the count that is the newest.
+	n := p.idx.Conflicts()
+	conflicts.WithLabelValues(p.primary).Set(float64(n))
+	p.published.Store(int64(n) + 1)
+	p.publishedAt.Store(zoneSeries.releases.Load())
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/coredns/coredns/plugin/test"
 
 	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	api "k8s.io/api/core/v1"
 )
 
 // TestZoneSeriesOutliveReload: in a reload the new stanza starts before the
@@ -55,8 +57,34 @@ func TestZoneSeriesOutliveReload(t *testing.T) {
 	if err := next.stop(); err != nil {
 		t.Fatal(err)
 	}
-	next.setConflicts() // as an event in flight when the stanza stopped would
+	// As an event in flight when the stanza stopped would: one that leaves
+	// the conflicts as they were, and one that changes them.
+	next.setConflicts()
+	next.idx.Update(project(newPod("team-b", "ws-1", []string{"10.40.0.1"})).pod(), nil)
+	if next.idx.Conflicts() != 0 {
+		t.Fatalf("%d conflicts after ws-1 of team-b went, want 0", next.idx.Conflicts())
+	}
+	next.setConflicts()
 	if c, r := series(); c != 0 || r != 0 {
 		t.Fatalf("%d conflicts and %d requests_total series of %s after its last stanza stopped, want none", c, r, zone)
+	}
+}
+
+// TestConflictsAfterRelease: a stanza writes the conflicts gauge only when
+// its count changes, so when another stanza of the zone that wrote last
+// stops, the one left writes its own count again at its next event.
+func TestConflictsAfterRelease(t *testing.T) {
+	const zone = "handover.example."
+	p := newTestPlugin(t, "podname "+zone, []*api.Pod{newPod("default", "ws-1", []string{"10.36.0.1"})}, nil)
+	other := &PodName{Zones: p.Zones, primary: p.primary}
+	p.holdSeries()
+	other.holdSeries()
+	t.Cleanup(p.releaseSeries)
+	p.setConflicts()
+	conflicts.WithLabelValues(zone).Set(7) // as other would, with other namespaces
+	other.releaseSeries()
+	p.onPod(nil, project(newPod("default", "ws-2", []string{"10.36.0.2"}))) // no new conflict
+	if got := testutil.ToFloat64(conflicts.WithLabelValues(zone)); got != 0 {
+		t.Fatalf("coredns_podname_conflicts{zone=%q} = %v after the other stanza stopped, want 0, the one left's", zone, got)
 	}
 }

@@ -1,12 +1,35 @@
 package index
 
-import "net/netip"
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"strings"
+)
 
 // Apply replaces old with cur as Update does, and returns the records that
 // changed. Only the records of the names old and cur answer to, of the
 // pods sharing those names, and of their IPs can change, so the difference
 // costs a few lookups, not a walk of the index.
 func (x *Index) Apply(old, cur *Pod) (shared []string, removed, added []Record) {
+	var d Delta
+	shared = x.ApplyTo(&d, old, cur)
+	return shared, d.Removed, d.Added
+}
+
+// Delta is what a change did to the records, and the room finding it
+// takes: one Delta reused change after change finds the difference without
+// allocating once it has grown. Removed and Added hold until it is next
+// filled, and are not the caller's to keep.
+type Delta struct {
+	Removed, Added []Record
+	s              scope
+	before, after  []Record
+}
+
+// ApplyTo is Apply, with the change's records put in d.
+func (x *Index) ApplyTo(d *Delta, old, cur *Pod) (shared []string) {
+	d.Removed, d.Added = d.Removed[:0], d.Added[:0]
 	if !x.Wants(old) {
 		old = nil
 	}
@@ -14,15 +37,16 @@ func (x *Index) Apply(old, cur *Pod) (shared []string, removed, added []Record) 
 		cur = nil
 	}
 	if old == nil && cur == nil {
-		return nil, nil, nil
+		return nil
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	s := x.podScope(old, cur)
-	before := s.records(x)
+	x.podScope(&d.s, old, cur)
+	d.before = d.s.records(x, d.before[:0])
 	shared = x.update(old, cur)
-	removed, added = diff(before, s.records(x))
-	return shared, removed, added
+	d.after = d.s.records(x, d.after[:0])
+	d.Removed, d.Added = diff(d.before, d.after, d.Removed, d.Added)
+	return shared
 }
 
 // SetService records a Service's selector as Services.Set does, and returns
@@ -42,7 +66,7 @@ func (x *Index) DeleteService(namespace, name string) (removed, added []Record) 
 func (x *Index) changeService(namespace, name string, change func()) (removed, added []Record) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	s := scope{owners: map[string]struct{}{}}
+	var s scope
 	for host, win := range x.names.win {
 		holders := x.names.more[host]
 		if holders == nil {
@@ -50,27 +74,28 @@ func (x *Index) changeService(namespace, name string, change func()) (removed, a
 		}
 		for _, p := range holders {
 			if p.Namespace == namespace && !p.HostNetwork {
-				s.owners[host+"."+name] = struct{}{}
+				s.owners = append(s.owners, host+"."+name)
 				break
 			}
 		}
 	}
-	before := s.records(x)
+	before := s.records(x, nil)
 	change()
-	return diff(before, s.records(x))
+	return diff(before, s.records(x, nil), nil, nil)
 }
 
-// scope is where a change can alter records: owner names and pod IPs.
+// scope is where a change can alter records: owner names and pod IPs,
+// each given once.
 type scope struct {
-	owners map[string]struct{}
-	ips    map[netip.Addr]struct{}
+	owners []string
+	ips    []netip.Addr
 }
 
-// podScope is the scope of replacing old with cur: their names, those names
-// under every Service that selects a holder, and the IPs of every holder,
-// whose PTR depends on which names it wins.
-func (x *Index) podScope(old, cur *Pod) scope {
-	s := scope{owners: map[string]struct{}{}, ips: map[netip.Addr]struct{}{}}
+// podScope fills s with the scope of replacing old with cur: their names,
+// those names under every Service that selects a holder, and the IPs of
+// every holder, whose PTR depends on which names it wins.
+func (x *Index) podScope(s *scope, old, cur *Pod) {
+	s.owners, s.ips = s.owners[:0], s.ips[:0]
 	for _, p := range [2]*Pod{old, cur} {
 		if p == nil {
 			continue
@@ -79,7 +104,7 @@ func (x *Index) podScope(old, cur *Pod) scope {
 			if k == "" {
 				continue
 			}
-			s.owners[k] = struct{}{}
+			s.owners = append(s.owners, k)
 			s.holder(x, k, p)
 			win, all := x.names.holders(k)
 			if all == nil && win != nil {
@@ -89,29 +114,30 @@ func (x *Index) podScope(old, cur *Pod) scope {
 				s.holder(x, k, h)
 			}
 		}
-		for _, ip := range p.IPs {
-			s.ips[ip] = struct{}{}
+		s.ips = append(s.ips, p.IPs...)
+	}
+	slices.Sort(s.owners)
+	s.owners = slices.Compact(s.owners)
+	slices.SortFunc(s.ips, netip.Addr.Compare)
+	s.ips = slices.Compact(s.ips)
+}
+
+func (s *scope) holder(x *Index, name string, p *Pod) {
+	s.ips = append(s.ips, p.IPs...)
+	if !p.HostNetwork {
+		x.svcs.selecting(p, func(svc string) { s.owners = append(s.owners, name+"."+svc) })
+	}
+}
+
+// records appends to out what the index answers within the scope; x.mu is
+// held.
+func (s *scope) records(x *Index, out []Record) []Record {
+	for _, owner := range s.owners {
+		for _, ip := range x.answer(owner) {
+			out = append(out, Record{Name: owner, IP: ip})
 		}
 	}
-	return s
-}
-
-func (s scope) holder(x *Index, name string, p *Pod) {
-	for _, ip := range p.IPs {
-		s.ips[ip] = struct{}{}
-	}
-	if !p.HostNetwork {
-		x.svcs.selecting(p, func(svc string) { s.owners[name+"."+svc] = struct{}{} })
-	}
-}
-
-// records returns what the index answers within the scope; x.mu is held.
-func (s scope) records(x *Index) []Record {
-	var out []Record
-	for owner := range s.owners {
-		emit(owner, x.answer(owner), func(r Record) { out = append(out, r) })
-	}
-	for ip := range s.ips {
+	for _, ip := range s.ips {
 		if p := x.ips.win[ip]; p != nil {
 			if name := x.ptrName(p); name != "" {
 				out = append(out, Record{Name: name, IP: ip, PTR: true})
@@ -121,23 +147,44 @@ func (s scope) records(x *Index) []Record {
 	return out
 }
 
-// diff returns what before has and after lacks, and the other way round.
-func diff(before, after []Record) (removed, added []Record) {
-	had := make(map[Record]bool, len(before))
-	for _, r := range before {
-		had[r] = true
-	}
-	for _, r := range after {
-		if had[r] {
-			delete(had, r)
-			continue
+// diff appends to removed what before has and after lacks, and to added
+// the other way round, each record once; diff sorts both.
+func diff(before, after, removed, added []Record) ([]Record, []Record) {
+	slices.SortFunc(before, compareRecords)
+	slices.SortFunc(after, compareRecords)
+	before, after = slices.Compact(before), slices.Compact(after) // a pod may list an IP twice
+	i, j := 0, 0
+	for i < len(before) || j < len(after) {
+		c := 0
+		switch {
+		case i == len(before):
+			c = 1
+		case j == len(after):
+			c = -1
+		default:
+			c = compareRecords(before[i], after[j])
 		}
-		added = append(added, r)
-	}
-	for _, r := range before {
-		if had[r] {
-			removed = append(removed, r)
+		switch {
+		case c < 0:
+			removed = append(removed, before[i])
+			i++
+		case c > 0:
+			added = append(added, after[j])
+			j++
+		default:
+			i++
+			j++
 		}
 	}
 	return removed, added
+}
+
+func compareRecords(a, b Record) int {
+	if a.PTR != b.PTR {
+		if a.PTR {
+			return 1
+		}
+		return -1
+	}
+	return cmp.Or(strings.Compare(a.Name, b.Name), a.IP.Compare(b.IP))
 }

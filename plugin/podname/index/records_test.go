@@ -51,11 +51,13 @@ func randomPod(r *rand.Rand) *Pod {
 }
 
 // TestApplyDelta: the records Apply reports as removed and added are the
-// difference between every record the index answers before and after.
+// difference between every record the index answers before and after, also
+// when one Delta takes change after change.
 func TestApplyDelta(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	x, _ := newIndex(Options{HostNetwork: true})
 	held := map[string]*Pod{}
+	var reused Delta
 	for step := range 3000 {
 		before := allRecords(x)
 		var removed, added []Record
@@ -79,7 +81,12 @@ func TestApplyDelta(t *testing.T) {
 				cur = nil
 			}
 			what = fmt.Sprintf("pod %s: %v -> %v", key, old, cur)
-			_, removed, added = x.Apply(old, cur)
+			if step%2 == 0 {
+				_, removed, added = x.Apply(old, cur)
+			} else { // the same Delta each time, as a zone set keeps it
+				x.ApplyTo(&reused, old, cur)
+				removed, added = reused.Removed, reused.Added
+			}
 			if cur == nil {
 				delete(held, key)
 			} else {
