@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/watchlist"
 )
 
 // slimClientset is a clientset whose pods are listed and watched through
@@ -38,6 +39,12 @@ func withSlimPods(client kubernetes.Interface, cfg *rest.Config) (kubernetes.Int
 		return nil, fmt.Errorf("create pods client: %w", err)
 	}
 	return slimClientset{Interface: client, pods: rc}, nil
+}
+
+// IsWatchListSemanticsUnSupported passes on what the wrapped clientset
+// says, for the Services' informer (cache.ToListWatcherWithWatchListSemantics).
+func (s slimClientset) IsWatchListSemanticsUnSupported() bool {
+	return watchlist.DoesClientNotSupportWatchListSemantics(s.Interface)
 }
 
 // slimListWatch lists and watches pods through rc, as listWatch does

@@ -378,18 +378,26 @@ func TestSlimDecodeWatch(t *testing.T) {
 // encodeWatch is the body of a watch response carrying events, as the API
 // server frames it in mediaType.
 func encodeWatch(t testing.TB, mediaType string, events []kwatch.Event) []byte {
-	info, ok := runtime.SerializerInfoForMediaType(scheme.Codecs.SupportedMediaTypes(), mediaType)
-	if !ok || info.StreamSerializer == nil {
-		t.Fatalf("no stream serializer for %s", mediaType)
-	}
 	var buf bytes.Buffer
-	enc := restwatch.NewEncoder(streaming.NewEncoder(info.StreamSerializer.NewFrameWriter(&buf), info.StreamSerializer.Serializer), info.Serializer)
-	for _, e := range events {
-		if err := enc.Encode(&e); err != nil {
-			t.Fatalf("encode %s event: %v", e.Type, err)
-		}
+	if err := writeWatch(&buf, mediaType, events); err != nil {
+		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// writeWatch writes events to w as the API server frames them in mediaType.
+func writeWatch(w io.Writer, mediaType string, events []kwatch.Event) error {
+	info, ok := runtime.SerializerInfoForMediaType(scheme.Codecs.SupportedMediaTypes(), mediaType)
+	if !ok || info.StreamSerializer == nil {
+		return fmt.Errorf("no stream serializer for %s", mediaType)
+	}
+	enc := restwatch.NewEncoder(streaming.NewEncoder(info.StreamSerializer.NewFrameWriter(w), info.StreamSerializer.Serializer), info.Serializer)
+	for _, e := range events {
+		if err := enc.Encode(&e); err != nil {
+			return fmt.Errorf("encode %s event: %w", e.Type, err)
+		}
+	}
+	return nil
 }
 
 // watchDecoder decodes body as client-go's rest client decodes a watch
