@@ -88,7 +88,11 @@ func reusingProjections(store cache.Store) cache.TransformFunc {
 			cur = project(p)
 		case *podObject:
 			cur = p
-			cur.fromWire = false
+			// Only a projection fresh from the decoder is written to: one
+			// already through here may be held and read by handlers.
+			if cur.fromWire {
+				cur.fromWire = false
+			}
 		default:
 			return obj, nil // a tombstone
 		}

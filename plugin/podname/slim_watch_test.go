@@ -162,3 +162,21 @@ func TestSlimInformer(t *testing.T) {
 		})
 	}
 }
+
+// TestBenchDecodeSwitch: PODNAME_BENCH_DECODE=full turns the slim client
+// back into the typed one, decoding whole Pods.
+func TestBenchDecodeSwitch(t *testing.T) {
+	client, err := withSlimPods(fake.NewClientset(), &rest.Config{Host: "http://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, full := range []bool{false, true} {
+		saved := fullDecode
+		fullDecode = full
+		_, example := podListWatch(client, "")
+		fullDecode = saved
+		if _, isPod := example.(*api.Pod); isPod != full {
+			t.Errorf("full decode %v: the informer's example object is %T", full, example)
+		}
+	}
+}
