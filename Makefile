@@ -93,7 +93,7 @@ unit: ## unit tests with the race detector
 	$(GO) test -race -count=1 ./cmd/... ./plugin/... ./test/harness/... ./test/ports/...
 
 FUZZTIME ?= 15s
-FUZZ_TARGETS := FuzzServeDNS FuzzParse FuzzTransfer
+FUZZ_TARGETS := FuzzServeDNS FuzzParse FuzzTransfer FuzzSlimDecode
 
 fuzz: ## each fuzz target for FUZZTIME (make fuzz FUZZTIME=5m for a long run)
 	@for f in $(FUZZ_TARGETS); do \

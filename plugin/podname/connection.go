@@ -54,7 +54,7 @@ func (c connection) client() (kubernetes.Interface, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create kubernetes client (%s): %w", c.key(), err)
 	}
-	return client, nil
+	return withSlimPods(client, cfg)
 }
 
 func (c connection) restConfig() (*rest.Config, error) {

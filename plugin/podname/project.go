@@ -3,6 +3,7 @@ package podname
 import (
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"unique"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/podname/podname/plugin/podname/index"
 	api "k8s.io/api/core/v1"
+	meta "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/cache"
 )
@@ -20,6 +22,14 @@ type podObject struct {
 	index.Pod
 	// indexable: the pod has an IP, is not terminal and is not terminating.
 	indexable bool
+	// fromWire marks a projection straight from the decoder, not yet through
+	// the transform: it reports rv, which the reflector reads from every
+	// event it passes on. The transform clears it, so what the store holds
+	// reports none (see GetResourceVersion).
+	fromWire bool
+	// initialEventsEnd: the object carried the annotation that ends a
+	// watch-list's initial events (on a bookmark).
+	initialEventsEnd bool
 	// readySince is the PodReadyToStartContainers transition, Unix seconds.
 	readySince int64
 	// rv is the resourceVersion of the event that brought this version (0 if
@@ -72,12 +82,21 @@ func project(p *api.Pod) *podObject {
 // only with the event), sharing everything else with the held one.
 func reusingProjections(store cache.Store) cache.TransformFunc {
 	return func(obj any) (any, error) {
-		p, ok := obj.(*api.Pod)
-		if !ok {
-			return obj, nil // a tombstone or an object already projected
+		var cur *podObject
+		switch p := obj.(type) {
+		case *api.Pod:
+			cur = project(p)
+		case *podObject:
+			cur = p
+			// Only a projection fresh from the decoder is written to: one
+			// already through here may be held and read by handlers.
+			if cur.fromWire {
+				cur.fromWire = false
+			}
+		default:
+			return obj, nil // a tombstone
 		}
-		cur := project(p)
-		if held, ok, _ := store.GetByKey(p.Namespace + "/" + cur.Name); ok {
+		if held, ok, _ := store.GetByKey(cur.Namespace + "/" + cur.Name); ok {
 			if prev, _ := held.(*podObject); prev.equal(cur) && prev.readySince == cur.readySince {
 				if prev.rv == cur.rv {
 					return prev, nil
@@ -101,6 +120,11 @@ func podIPs(p *api.Pod) []netip.Addr {
 	if len(raw) == 0 && p.Status.PodIP != "" {
 		raw = append(raw, p.Status.PodIP)
 	}
+	return parseIPs(raw)
+}
+
+// parseIPs parses a pod's IPs, skipping any that do not parse.
+func parseIPs(raw []string) []netip.Addr {
 	ips := make([]netip.Addr, 0, len(raw))
 	for _, s := range raw {
 		if ip, err := netip.ParseAddr(s); err == nil && ip.Zone() == "" {
@@ -140,10 +164,30 @@ func (o *podObject) GetName() string { return o.Name }
 // SetName implements metav1.Object.
 func (o *podObject) SetName(string) {}
 
-// GetResourceVersion implements metav1.Object. It stays empty although rv is
-// known: client-go takes equal versions for a resync, and formatting one
-// would allocate on every store write.
-func (o *podObject) GetResourceVersion() string { return "" }
+// GetResourceVersion implements metav1.Object. It stays empty for what the
+// store holds although rv is known: client-go takes equal versions for a
+// resync, and formatting one would allocate on every store write. A
+// projection fresh from the decoder reports it: the reflector resumes its
+// watch from the last event's version. A malformed one (rv 0) reports "".
+func (o *podObject) GetResourceVersion() string {
+	if !o.fromWire || o.rv == 0 {
+		return ""
+	}
+	return strconv.FormatUint(o.rv, 10)
+}
+
+// initialEventsEndAnnotations is what a bookmark ending a watch-list's
+// initial events reports; read only.
+var initialEventsEndAnnotations = map[string]string{meta.InitialEventsAnnotationKey: "true"}
+
+// GetAnnotations implements metav1.Object: the reflector looks for the
+// annotation that ends a watch-list's initial events.
+func (o *podObject) GetAnnotations() map[string]string {
+	if o.initialEventsEnd {
+		return initialEventsEndAnnotations
+	}
+	return nil
+}
 
 // SetResourceVersion implements metav1.Object.
 func (o *podObject) SetResourceVersion(string) {}

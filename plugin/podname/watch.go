@@ -112,10 +112,11 @@ func startWatch(key string, client kubernetes.Interface, selector string) (*watc
 	// handler is a syncing one and gets every update. No indexers: nothing
 	// looks pods up but by key.
 	id := watchID(key)
+	podsLW, podExample := podListWatch(client, selector)
 	w := &watch{
 		key:   key,
 		id:    id,
-		pods:  cache.NewSharedIndexInformer(listWatch(client, client.CoreV1().Pods(meta.NamespaceAll), selector), &api.Pod{}, 0, cache.Indexers{}),
+		pods:  cache.NewSharedIndexInformer(podsLW, podExample, 0, cache.Indexers{}),
 		svcs:  cache.NewSharedIndexInformer(listWatch(client, client.CoreV1().Services(meta.NamespaceAll), ""), &api.Service{}, 0, cache.Indexers{}),
 		stats: newWatchStats(id),
 	}
