@@ -96,6 +96,11 @@ func (s slimSerializer) SupportedMediaTypes() []runtime.SerializerInfo {
 		switch info.MediaType {
 		case runtime.ContentTypeProtobuf:
 			info.Serializer = slimDecoder{Serializer: info.Serializer, wire: true}
+			if info.StreamSerializer != nil {
+				stream := *info.StreamSerializer
+				stream.Serializer = watchEventFrames{stream.Serializer}
+				info.StreamSerializer = &stream
+			}
 		case runtime.ContentTypeJSON:
 			info.Serializer = slimDecoder{Serializer: info.Serializer}
 		}

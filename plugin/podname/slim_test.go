@@ -343,6 +343,15 @@ func TestSlimDecodeWatch(t *testing.T) {
 					Status: meta.StatusFailure, Code: 410, Reason: meta.StatusReasonExpired}})
 
 			dec := watchDecoder(t, mediaType, encodeWatch(t, mediaType, events))
+			// The stream decoder reuses one buffer for every frame: what an
+			// event gave must not change when the next frames are read.
+			decoded := map[int]podObject{}
+			defer func() {
+				for i, o := range decoded {
+					want := projectEvent(roundTrip(t, mediaType, events[i].Object.(*api.Pod)))
+					sameProjection(t, fmt.Sprintf("event %d after the stream", i), &o, want)
+				}
+			}()
 			for i, e := range events {
 				typ, obj, err := dec.Decode()
 				if err != nil {
@@ -364,6 +373,7 @@ func TestSlimDecodeWatch(t *testing.T) {
 				}
 				want := projectEvent(roundTrip(t, mediaType, p))
 				sameProjection(t, fmt.Sprintf("event %d", i), got, want)
+				decoded[i] = *got
 				if rv := parseRV(p.ResourceVersion); rv != 0 && got.GetResourceVersion() != p.ResourceVersion {
 					t.Errorf("event %d: resourceVersion %q, want %q", i, got.GetResourceVersion(), p.ResourceVersion)
 				}
