@@ -552,7 +552,8 @@ func TestBuildReport(t *testing.T) {
 		"| podname (GOGC=50) |",
 		"| podname (PODNAME_BENCH_DECODE=full) | 50.0 MiB | 60.0 MiB | 102.8 MiB | 2.06x | 1.71x | 0.70x |",
 		"| podname, 150k pods | 60.0 MiB | 72.0 MiB | 85.7 MiB | 1.43x | 1.19x | 0.59x |",
-		"| BenchmarkIndexMemory | 690000000.0 |  |  | 351 | 1 |",
+		"| BenchmarkIndexMemory | 690000000.0 |  |  | 351 |  | 1 |",
+		"| BenchmarkSync/slim | 1300000000.0 |  |  |  | 395.4 heap-B/pod, 1241 relist-alloc-B/pod | 1 |",
 		"Churn, kubernetes pass:", "Hand-written.", "ratios are taken within a run, then their median. At the largest size, 150k pods, 1 run.",
 		// Section 7 and its rows of the summary, every figure.
 		"| IXFR after 1 change at 100k pods, bytes / changed records' wire size | 8.77x (500 B / 57 B) | 5,700,000 B (file: AXFR) | 0.0088% of file's AXFR | <= 2x changed records' wire size | **no**: 6.77x over |",
@@ -767,10 +768,11 @@ func fakeResults() *Results {
 	res.Relist = []*RelistResult{relist(RolePodname, 40<<20, 1.3), relist(RoleKubernetes, 80<<20, 1.6), relist(RolePodname, 38<<20, 1.2, "GOGC=50"),
 		relist(RolePodname, 50<<20, 1.8, envFullDecode), largest}
 	res.Largest = &PerfRun{Role: RolePodname, Command: "dnsperf -s 127.0.0.1 -p 1054", QPS: 40000, Sent: 400000, Completed: 400000, ClientCPU: 0.5, ServerCPU: 1}
-	res.Micro = &MicroResult{Command: "go test -bench .", Order: []string{"BenchmarkServeDNS/hit/podname", "BenchmarkIndexMemory"},
+	res.Micro = &MicroResult{Command: "go test -bench .", Order: []string{"BenchmarkServeDNS/hit/podname", "BenchmarkIndexMemory", "BenchmarkSync/slim"},
 		Runs: map[string]map[string][]float64{
 			"BenchmarkServeDNS/hit/podname": {"ns/op": {203, 207, 210}, "B/op": {64, 64, 64}, "allocs/op": {2, 2, 2}},
 			"BenchmarkIndexMemory":          {"ns/op": {6.9e8}, "bytes/pod": {351}},
+			"BenchmarkSync/slim":            {"ns/op": {1.3e9}, "heap-B/pod": {395.4}, "relist-alloc-B/pod": {1241}},
 		}}
 	return res
 }

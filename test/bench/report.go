@@ -3,6 +3,7 @@ package bench
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
 	"slices"
@@ -934,6 +935,10 @@ func (w *reportWriter) secondary() {
 		[]string{RoleBIND, RolePodname}, []string{"BIND", "podname itself"})
 }
 
+// microColumns are the units the Go benchmarks' table has a column for; a
+// benchmark's other metrics go together in one.
+var microColumns = []string{"ns/op", "B/op", "allocs/op", "bytes/pod", "MB/s"}
+
 func (w *reportWriter) micro() {
 	w.p("## 8. Go benchmarks of the plugin\n\n")
 	m := w.res.Micro
@@ -942,7 +947,7 @@ func (w *reportWriter) micro() {
 		return
 	}
 	w.p("`%s`, run before the cluster started; medians of the runs. ServeDNS: the handler alone at 100k pods, podname beside the *file* plugin with the same records.\n\n", m.Command)
-	w.p("| benchmark | ns/op | B/op | allocs/op | bytes/pod | runs |\n|---|---|---|---|---|---|\n")
+	w.p("| benchmark | ns/op | B/op | allocs/op | bytes/pod | other metrics | runs |\n|---|---|---|---|---|---|---|\n")
 	cell := func(name, unit string, format string) string {
 		v := m.Median(name, unit)
 		if math.IsNaN(v) {
@@ -951,8 +956,14 @@ func (w *reportWriter) micro() {
 		return fmt.Sprintf(format, v)
 	}
 	for _, name := range m.Order {
-		w.p("| %s | %s | %s | %s | %s | %d |\n", name, cell(name, "ns/op", "%.1f"), cell(name, "B/op", "%.0f"), cell(name, "allocs/op", "%.0f"),
-			cell(name, "bytes/pod", "%.0f"), len(m.Runs[name]["ns/op"]))
+		var other []string
+		for _, unit := range slices.Sorted(maps.Keys(m.Runs[name])) {
+			if !slices.Contains(microColumns, unit) {
+				other = append(other, cell(name, unit, "%.4g")+" "+unit)
+			}
+		}
+		w.p("| %s | %s | %s | %s | %s | %s | %d |\n", name, cell(name, "ns/op", "%.1f"), cell(name, "B/op", "%.0f"), cell(name, "allocs/op", "%.0f"),
+			cell(name, "bytes/pod", "%.0f"), strings.Join(other, ", "), len(m.Runs[name]["ns/op"]))
 	}
 	w.p("\n")
 }
