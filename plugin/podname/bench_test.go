@@ -176,7 +176,9 @@ func BenchmarkPodEvent(b *testing.B) {
 			n := 0
 			for b.Loop() {
 				n++
-				old, cur := pods[n%2], pods[(n+1)%2]
+				// The index holds pods[0] to begin with: the first event
+				// moves it to pods[1], the next moves it back.
+				old, cur := pods[(n+1)%2], pods[n%2]
 				cur.rv = uint64(n)
 				p.onPod(old, cur)
 			}
