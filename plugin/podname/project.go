@@ -42,34 +42,65 @@ type podObject struct {
 // project keeps only what the index needs of a Pod, so the cache holds a
 // few hundred bytes per pod.
 func project(p *api.Pod) *podObject {
+	f := podFacts{
+		namespace: p.Namespace, name: p.Name, rv: p.ResourceVersion, phase: string(p.Status.Phase),
+		hostname: p.Spec.Hostname, hostNetwork: p.Spec.HostNetwork,
+		asFQDN:  p.Spec.SetHostnameAsFQDN != nil && *p.Spec.SetHostnameAsFQDN,
+		deleted: p.DeletionTimestamp != nil, created: p.CreationTimestamp.Unix(), labels: p.Labels,
+	}
+	if p.Spec.HostnameOverride != nil {
+		f.override = *p.Spec.HostnameOverride
+	}
+	f.ips = make([]string, 0, 2)
+	for _, ip := range p.Status.PodIPs {
+		f.ips = append(f.ips, ip.IP)
+	}
+	if len(f.ips) == 0 && p.Status.PodIP != "" {
+		f.ips = append(f.ips, p.Status.PodIP)
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == api.PodReadyToStartContainers && c.Status == api.ConditionTrue {
+			f.readySince = c.LastTransitionTime.Unix()
+		}
+	}
+	return f.project()
+}
+
+// podFacts are what a Pod's projection is built from, however the Pod was
+// decoded: whole (project) or straight from the wire (decodePod). Its
+// strings may point into a message being decoded; project copies what the
+// projection keeps.
+type podFacts struct {
+	namespace, name, rv, phase   string
+	hostname, override           string
+	asFQDN, hostNetwork, deleted bool
+	created, readySince          int64    // Unix seconds
+	ips                          []string // status.podIPs, else status.podIP
+	labels                       map[string]string
+}
+
+// project builds the projection: a pod is indexable while it has an IP, is
+// not terminal and is not being deleted.
+func (f *podFacts) project() *podObject {
 	o := &podObject{Pod: index.Pod{
-		Namespace: unique.Make(p.Namespace).Value(),
-		Name:      strings.ToLower(p.Name),
-	}, rv: parseRV(p.ResourceVersion)}
-	o.IPs = podIPs(p)
-	o.indexable = len(o.IPs) > 0 && p.DeletionTimestamp == nil &&
-		p.Status.Phase != api.PodSucceeded && p.Status.Phase != api.PodFailed
+		Namespace: unique.Make(f.namespace).Value(),
+		Name:      strings.Clone(strings.ToLower(f.name)),
+	}, rv: parseRV(f.rv)}
+	o.IPs = parseIPs(f.ips)
+	o.indexable = len(o.IPs) > 0 && !f.deleted &&
+		f.phase != string(api.PodSucceeded) && f.phase != string(api.PodFailed)
 	if !o.indexable {
 		o.IPs = nil
 		return o
 	}
-	o.Created = p.CreationTimestamp.Unix()
-	o.Labels = index.MakeLabels(p.Labels)
-	o.HostNetwork = p.Spec.HostNetwork
+	o.Created = f.created
+	o.Labels = index.MakeLabels(f.labels)
+	o.HostNetwork = f.hostNetwork
 	o.NameOK = index.NameFits(o.Name)
-	override := ""
-	if p.Spec.HostnameOverride != nil {
-		override = *p.Spec.HostnameOverride
+	if h := index.KubeletHostname(f.name, f.hostname, f.override, f.asFQDN); h != o.Name {
+		o.Host = strings.Clone(h)
 	}
-	asFQDN := p.Spec.SetHostnameAsFQDN != nil && *p.Spec.SetHostnameAsFQDN
-	if h := index.KubeletHostname(p.Name, p.Spec.Hostname, override, asFQDN); h != o.Name {
-		o.Host = h
-	}
-	for _, c := range p.Status.Conditions {
-		if c.Type == api.PodReadyToStartContainers && c.Status == api.ConditionTrue {
-			o.readySince = c.LastTransitionTime.Unix()
-		}
-	}
+	o.readySince = f.readySince
 	return o
 }
 
@@ -108,19 +139,6 @@ func reusingProjections(store cache.Store) cache.TransformFunc {
 		}
 		return cur, nil
 	}
-}
-
-// podIPs returns the pod's IPs from status.podIPs, else status.podIP,
-// skipping any that do not parse.
-func podIPs(p *api.Pod) []netip.Addr {
-	raw := make([]string, 0, 2)
-	for _, ip := range p.Status.PodIPs {
-		raw = append(raw, ip.IP)
-	}
-	if len(raw) == 0 && p.Status.PodIP != "" {
-		raw = append(raw, p.Status.PodIP)
-	}
-	return parseIPs(raw)
 }
 
 // parseIPs parses a pod's IPs, skipping any that do not parse.

@@ -4,13 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
-	"unique"
 	"unsafe"
 
-	"github.com/podname/podname/plugin/podname/index"
 	"google.golang.org/protobuf/encoding/protowire"
 	api "k8s.io/api/core/v1"
 	meta "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -57,12 +54,10 @@ func (w *wirePod) reset() {
 }
 
 var (
-	readyType   = []byte(api.PodReadyToStartContainers)
-	condTrue    = []byte(api.ConditionTrue)
-	phaseDone   = []byte(api.PodSucceeded)
-	phaseFailed = []byte(api.PodFailed)
-	eventsEnd   = []byte(meta.InitialEventsAnnotationKey)
-	trueText    = []byte("true")
+	readyType = []byte(api.PodReadyToStartContainers)
+	condTrue  = []byte(api.ConditionTrue)
+	eventsEnd = []byte(meta.InitialEventsAnnotationKey)
+	trueText  = []byte("true")
 )
 
 // decodePod projects a Pod message (without the envelope) as project does
@@ -311,13 +306,9 @@ func mapEntry(b []byte) (k, v []byte, err error) {
 // parsing only, never for what the projection keeps.
 func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
-// project builds the projection of what w gathered, as project does.
+// project builds the projection of what w gathered, as project does for
+// a decoded Pod.
 func (w *wirePod) project() *podObject {
-	name := string(w.name)
-	o := &podObject{Pod: index.Pod{
-		Namespace: unique.Make(view(w.namespace)).Value(),
-		Name:      strings.ToLower(name),
-	}, rv: parseRV(view(w.rv)), fromWire: true, initialEventsEnd: w.eventsEnd}
 	if w.hasIPs {
 		for _, ip := range w.ips {
 			w.ipViews = append(w.ipViews, view(ip))
@@ -325,23 +316,15 @@ func (w *wirePod) project() *podObject {
 	} else if len(w.podIP) > 0 {
 		w.ipViews = append(w.ipViews, view(w.podIP))
 	}
-	o.IPs = parseIPs(w.ipViews)
-	o.indexable = len(o.IPs) > 0 && !w.deleted && !bytes.Equal(w.phase, phaseDone) && !bytes.Equal(w.phase, phaseFailed)
-	if !o.indexable {
-		o.IPs = nil
-		return o
-	}
-	o.Created = w.created
 	for _, kv := range w.labels {
 		w.labelsScratch[view(kv[0])] = view(kv[1])
 	}
-	o.Labels = index.MakeLabels(w.labelsScratch)
-	o.HostNetwork = w.hostNetwork
-	o.NameOK = index.NameFits(o.Name)
-	// The hostname may be returned as it is: copy what is kept.
-	if h := index.KubeletHostname(name, string(w.hostname), string(w.override), w.asFQDN); h != o.Name {
-		o.Host = h
+	f := podFacts{
+		namespace: view(w.namespace), name: view(w.name), rv: view(w.rv), phase: view(w.phase),
+		hostname: view(w.hostname), override: view(w.override), asFQDN: w.asFQDN, hostNetwork: w.hostNetwork,
+		deleted: w.deleted, created: w.created, readySince: w.readySince, ips: w.ipViews, labels: w.labelsScratch,
 	}
-	o.readySince = w.readySince
+	o := f.project()
+	o.fromWire, o.initialEventsEnd = true, w.eventsEnd
 	return o
 }
