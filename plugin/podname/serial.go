@@ -47,6 +47,7 @@ type zoneState struct {
 	name    string
 	reverse bool
 	prefix  netip.Prefix // of a reverse zone: the addresses inside it
+	nested  bool         // another zone of the stanza lies inside it, and may take its names
 
 	rv      uint64        // the resource version the records stand for; zoneSet.mu
 	serial  atomic.Uint32 // uint32(rv), for ServeDNS without the lock
@@ -76,7 +77,7 @@ type zoneSet struct {
 func newZoneSet(names []string, inZone func(*zoneState, index.Record) bool) *zoneSet {
 	s := &zoneSet{byName: map[string]*zoneState{}, inZone: inZone, podsSynced: noVersion, servicesSynced: noVersion, now: time.Now}
 	for _, n := range names {
-		z := &zoneState{name: n, reverse: isReverse(n)}
+		z := &zoneState{name: n, reverse: isReverse(n), nested: nestedIn(names, n)}
 		if z.reverse {
 			z.prefix = zonePrefix(n)
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 	api "k8s.io/api/core/v1"
@@ -59,7 +60,11 @@ func TestAXFRSnapshotWhileChurning(t *testing.T) {
 	defer wg.Wait()
 	defer close(stop)
 	seen := map[uint32]bool{}
+	deadline := time.Now().Add(time.Minute)
 	for len(seen) < 10 {
+		if time.Now().After(deadline) {
+			t.Fatalf("a minute of churn gave transfers at %d serials, want 10", len(seen))
+		}
 		rrs := transferred(t, p, zone, 0)
 		serial := rrs[0].(*dns.SOA).Serial
 		if serial <= base {

@@ -60,7 +60,7 @@ func (p *PodName) holds(z *zoneState, r index.Record) (held, sure bool) {
 	if r.PTR && !z.prefix.Contains(r.IP) {
 		return false, true
 	}
-	if p.nestedIn(z.name) {
+	if z.nested {
 		return false, false
 	}
 	if !r.PTR {
@@ -74,10 +74,10 @@ func (p *PodName) holds(z *zoneState, r index.Record) (held, sure bool) {
 	return true, plainOwner(r.Name, p.primary)
 }
 
-// nestedIn reports whether another zone of the stanza may hold names below
-// zone, and so take them from it.
-func (p *PodName) nestedIn(zone string) bool {
-	for _, o := range p.Zones {
+// nestedIn reports whether another of zones may hold names below zone,
+// and so take them from it.
+func nestedIn(zones []string, zone string) bool {
+	for _, o := range zones {
 		if o != zone && len(o) >= len(zone) && strings.EqualFold(o[len(o)-len(zone):], zone) {
 			return true
 		}

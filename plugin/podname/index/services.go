@@ -85,12 +85,3 @@ func (s *Services) selecting(p *Pod, f func(name string)) {
 		}
 	}
 }
-
-// namesIn calls f with the name of every Service in namespace.
-func (s *Services) namesIn(namespace string, f func(name string)) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	for name := range s.byNS[namespace] {
-		f(name)
-	}
-}
