@@ -776,3 +776,16 @@ func fakeResults() *Results {
 		}}
 	return res
 }
+
+// TestProblemsSecondaryCheck: the primary's AXFR, checked before BIND follows it under churn,
+// fails the run when it does not hold the pods.
+func TestProblemsSecondaryCheck(t *testing.T) {
+	res := &Results{Churn: &ChurnResult{Secondary: &SecondaryResult{}}}
+	if got := problems(res); len(got) != 0 {
+		t.Fatalf("problems %q of a secondary whose check passed", got)
+	}
+	res.Churn.Secondary.Check.Mismatch = "AXFR at 127.0.0.1:53 holds 9 pods' A records, want 10"
+	if got := problems(res); !slices.ContainsFunc(got, func(p string) bool { return strings.Contains(p, "holds 9 pods") }) {
+		t.Fatalf("problems %q, want the primary's AXFR mismatch", got)
+	}
+}

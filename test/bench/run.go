@@ -612,6 +612,9 @@ func problems(res *Results) []string {
 			}
 		}
 	}
+	if c := res.Churn; c != nil && c.Secondary != nil && c.Secondary.Check.Mismatch != "" {
+		out = append(out, "podname, primary of BIND: "+c.Secondary.Check.Mismatch)
+	}
 	// Under churn only podname's failures, and BIND's, which follows podname, fail the run; the
 	// kubernetes plugin's show in the report beside them.
 	if c := res.Churn; c != nil {
