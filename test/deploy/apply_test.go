@@ -35,7 +35,7 @@ func TestServerSideDryRun(t *testing.T) {
 
 	for _, dir := range []string{"base", "overlays/replace-cluster-dns", "overlays/standalone"} {
 		r := harness.Render(t, dir)
-		// A dry run creates nothing, so objects in a namespace the same harness.Rendering creates
+		// A dry run creates nothing, so objects in a namespace the same rendering creates
 		// would be refused for want of it; such namespaces (with their Pod Security labels,
 		// which the dry run's admission reads) are applied for real first.
 		namespaces := harness.All[*corev1.Namespace](r)

@@ -2,7 +2,6 @@ package harness
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -52,11 +51,7 @@ func TestAdjustCorefile(t *testing.T) {
 // TestAdjustCorefileKubeconfigOnly gives a deploy/ Corefile a kubeconfig and changes nothing
 // else, as for a container that binds the real ports in a network namespace of its own.
 func TestAdjustCorefileKubeconfigOnly(t *testing.T) {
-	root, err := RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	text, err := os.ReadFile(filepath.Join(root, "deploy", "overlays", "standalone", "Corefile"))
+	text, err := os.ReadFile(DeployDir(t, "overlays/standalone/Corefile"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,6 +60,9 @@ func TestAdjustCorefileKubeconfigOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := strings.Replace(string(text), "    podname\n", "    podname {\n        kubeconfig /kube/config\n    }\n", 1)
+	if want == string(text) {
+		t.Fatal("deploy/overlays/standalone/Corefile has no bare podname line to give a kubeconfig")
+	}
 	if out != want {
 		t.Errorf("adjusted:\n%s\nwant:\n%s", out, want)
 	}

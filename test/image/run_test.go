@@ -316,11 +316,5 @@ func checkRefused(t *testing.T, ref string, d deployment, flags []string) {
 	if _, err := harness.Query(net.JoinHostPort("127.0.0.1", strconv.Itoa(d.dnsPort)), zone, dns.TypeSOA); err == nil {
 		t.Errorf("something answers on port %d after the refused start", d.dnsPort)
 	}
-	t.Logf("refused as expected: %s", lastLine(out))
-}
-
-// lastLine is the last non-empty line of out.
-func lastLine(out []byte) string {
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	return lines[len(lines)-1]
+	t.Logf("refused as expected: %s", harness.LastLines(strings.TrimSpace(string(out)), 1))
 }
