@@ -153,7 +153,7 @@ func TestLifecycleReloads(t *testing.T) {
 	reload(dbTwoZonesCorefile)
 	db := watchOf(t, inst, dbKey)
 	wantRefs(t, "after a selector change", map[string]int{dbKey: 2})
-	if !ws.pods.IsStopped() || !ws.svcs.IsStopped() {
+	if !ws.stopped() {
 		t.Fatal("the replaced watch's informers still run after the reload")
 	}
 	wantSeries(t, "coredns_podname_pods", "watch", ws.id, 0)
@@ -183,7 +183,7 @@ func TestLifecycleReloads(t *testing.T) {
 	stopInstance(t, inst)
 	inst = nil
 	wantRefs(t, "after the stop", map[string]int{})
-	if !db.pods.IsStopped() || !db.svcs.IsStopped() {
+	if !db.stopped() {
 		t.Fatal("the watch's informers still run after the stop")
 	}
 	wantSeries(t, "coredns_podname_pods", "watch", db.id, 0)

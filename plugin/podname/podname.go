@@ -49,7 +49,7 @@ type PodName struct {
 	idx      *index.Index
 	zs       *zoneSet // the zones' serials
 	w        *watch
-	reg      cache.ResourceEventHandlerRegistration
+	reg      *podSub
 	svcReg   cache.ResourceEventHandlerRegistration
 	synced   atomic.Bool
 	syncedCh chan struct{}
@@ -92,19 +92,14 @@ func (p *PodName) start() error {
 	p.startZones(w)
 	p.syncedCh = make(chan struct{})
 	p.stopCh = make(chan struct{})
-	reg, err := w.subscribe(cache.ResourceEventHandlerFuncs{
+	reg := w.subscribe(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj any) { p.onPod(nil, asPod(obj)) },
 		UpdateFunc: func(old, cur any) { p.onPod(asPod(old), asPod(cur)) },
 		DeleteFunc: func(obj any) { p.onPod(asPod(obj), nil) },
 	})
-	if err != nil {
-		w.release()
-		p.releaseSeries()
-		return err
-	}
 	svcReg, err := w.subscribeServices(p.serviceEvents())
 	if err != nil {
-		_ = w.unsubscribe(reg) // the subscribe error is the one to report
+		w.unsubscribe(reg)
 		w.release()
 		p.releaseSeries()
 		return err
@@ -132,7 +127,8 @@ func (p *PodName) stop() error {
 		}
 		close(p.stopCh)
 		p.zs.stopNotify()
-		err = errors.Join(p.w.unsubscribe(p.reg), p.w.unsubscribeServices(p.svcReg))
+		p.w.unsubscribe(p.reg)
+		err = p.w.unsubscribeServices(p.svcReg)
 		p.w.release()
 		p.releaseSeries()
 	})
@@ -154,6 +150,6 @@ func (p *PodName) onPod(old, cur *podObject) {
 	}
 	p.setConflicts()
 	if op == nil && cp != nil && cur.readySince > 0 && p.synced.Load() && p.idx.Wants(cp) {
-		programming.Observe(max(0, time.Since(time.Unix(cur.readySince, 0)).Seconds()))
+		programming.Observe(max(0, time.Since(time.Unix(int64(cur.readySince), 0)).Seconds()))
 	}
 }

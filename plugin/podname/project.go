@@ -1,6 +1,7 @@
 package podname
 
 import (
+	"math"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -13,30 +14,27 @@ import (
 	api "k8s.io/api/core/v1"
 	meta "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/tools/cache"
 )
 
-// podObject is what the informer stores for a Pod: the index's projection
-// and the few facts the watch needs, never the whole Pod.
+// podObject is what the pod store holds for a Pod: the index's projection
+// and the few facts the watch needs, never the whole Pod. Its fields are
+// ordered to fit 112 bytes, the size class a projection takes.
 type podObject struct {
+	object.Empty // zero-sized: the runtime.Object and meta.Object methods
 	index.Pod
 	// indexable: the pod has an IP, is not terminal and is not terminating.
 	indexable bool
-	// fromWire marks a projection straight from the decoder, not yet through
-	// the transform: it reports rv, which the reflector reads from every
-	// event it passes on. The transform clears it, so what the store holds
-	// reports none (see GetResourceVersion).
-	fromWire bool
 	// initialEventsEnd: the object carried the annotation that ends a
 	// watch-list's initial events (on a bookmark).
 	initialEventsEnd bool
-	// readySince is the PodReadyToStartContainers transition, Unix seconds.
-	readySince int64
+	// listed marks the pod as listed by the store's latest Replace.
+	listed bool
+	// readySince is the PodReadyToStartContainers transition, Unix seconds
+	// (0 if none, or outside 1970-2106).
+	readySince uint32
 	// rv is the resourceVersion of the event that brought this version (0 if
 	// malformed): the zones' serials come from it. equal ignores it.
 	rv uint64
-
-	*object.Empty
 }
 
 // project keeps only what the index needs of a Pod, so the cache holds a
@@ -100,45 +98,10 @@ func (f *podFacts) project() *podObject {
 	if h := index.KubeletHostname(f.name, f.hostname, f.override, f.asFQDN); h != o.Name {
 		o.Host = strings.Clone(h)
 	}
-	o.readySince = f.readySince
-	return o
-}
-
-// reusingProjections is the pod informer's transform: it projects a Pod and
-// returns the projection store already holds when it would answer the same.
-// A relist then allocates nothing that lives, and the list being replayed
-// shares its projections with the store it replaces, instead of holding a
-// second copy of every pod. An update that changes nothing podname keeps
-// gets a shallow copy carrying its own resourceVersion (a deletion's comes
-// only with the event), sharing everything else with the held one.
-func reusingProjections(store cache.Store) cache.TransformFunc {
-	return func(obj any) (any, error) {
-		var cur *podObject
-		switch p := obj.(type) {
-		case *api.Pod:
-			cur = project(p)
-		case *podObject:
-			cur = p
-			// Only a projection fresh from the decoder is written to: one
-			// already through here may be held and read by handlers.
-			if cur.fromWire {
-				cur.fromWire = false
-			}
-		default:
-			return obj, nil // a tombstone
-		}
-		if held, ok, _ := store.GetByKey(cur.Namespace + "/" + cur.Name); ok {
-			if prev, _ := held.(*podObject); prev.equal(cur) && prev.readySince == cur.readySince {
-				if prev.rv == cur.rv {
-					return prev, nil
-				}
-				c := *prev
-				c.rv = cur.rv
-				return &c, nil
-			}
-		}
-		return cur, nil
+	if f.readySince > 0 && f.readySince <= math.MaxUint32 {
+		o.readySince = uint32(f.readySince)
 	}
+	return o
 }
 
 // parseIPs parses a pod's IPs, skipping any that do not parse.
@@ -182,13 +145,11 @@ func (o *podObject) GetName() string { return o.Name }
 // SetName implements metav1.Object.
 func (o *podObject) SetName(string) {}
 
-// GetResourceVersion implements metav1.Object. It stays empty for what the
-// store holds although rv is known: client-go takes equal versions for a
-// resync, and formatting one would allocate on every store write. A
-// projection fresh from the decoder reports it: the reflector resumes its
-// watch from the last event's version. A malformed one (rv 0) reports "".
+// GetResourceVersion implements metav1.Object: the reflector reads it from
+// every event and resumes its watch from the last one's. A malformed one
+// (rv 0) reports "".
 func (o *podObject) GetResourceVersion() string {
-	if !o.fromWire || o.rv == 0 {
+	if o.rv == 0 {
 		return ""
 	}
 	return strconv.FormatUint(o.rv, 10)

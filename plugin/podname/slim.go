@@ -325,6 +325,6 @@ func (w *wirePod) project() *podObject {
 		deleted: w.deleted, created: w.created, readySince: w.readySince, ips: w.ipViews, labels: w.labelsScratch,
 	}
 	o := f.project()
-	o.fromWire, o.initialEventsEnd = true, w.eventsEnd
+	o.initialEventsEnd = w.eventsEnd
 	return o
 }

@@ -117,6 +117,13 @@ type slimDecoder struct {
 	wire bool
 }
 
+// gvkPod and gvkPodList are what Decode reports it decoded: shared, for
+// callers to read (client-go's only ignore them).
+var (
+	gvkPod     = schema.GroupVersionKind{Version: "v1", Kind: "Pod"}
+	gvkPodList = schema.GroupVersionKind{Version: "v1", Kind: "PodList"}
+)
+
 var (
 	kindPod     = []byte("Pod")
 	kindPodList = []byte("PodList")
@@ -143,7 +150,10 @@ func (d slimDecoder) Decode(data []byte, gvk *schema.GroupVersionKind, into runt
 		if err != nil {
 			return nil, nil, fmt.Errorf("decode %s: %w", kind, err)
 		}
-		got = &schema.GroupVersionKind{Version: "v1", Kind: string(kind)}
+		got = &gvkPod
+		if bytes.Equal(kind, kindPodList) {
+			got = &gvkPodList
+		}
 	} else {
 		obj, g, err := d.Serializer.Decode(data, gvk, nil)
 		if err != nil {
@@ -189,7 +199,6 @@ func projectDecoded(obj runtime.Object) runtime.Object {
 // projectEvent is project for a Pod fresh from a decoder, as decodePod.
 func projectEvent(p *api.Pod) *podObject {
 	o := project(p)
-	o.fromWire = true
 	o.initialEventsEnd = p.Annotations[meta.InitialEventsAnnotationKey] == "true"
 	return o
 }

@@ -129,16 +129,10 @@ func TestSlimInformer(t *testing.T) {
 			}
 			defer w.release()
 			waitFor(t, "the watch to sync", w.synced)
-			held := func(name string) *podObject {
-				obj, ok, _ := w.pods.GetStore().GetByKey("default/" + name)
-				if !ok {
-					return nil
-				}
-				return obj.(*podObject)
-			}
+			held := func(name string) *podObject { return w.pods.get("default", name) }
 			for _, p := range s.pods {
 				o := held(p.Name)
-				if o == nil || !o.equal(project(p)) || o.rv != parseRV(p.ResourceVersion) || o.fromWire {
+				if o == nil || !o.equal(project(p)) || o.rv != parseRV(p.ResourceVersion) {
 					t.Fatalf("store holds %+v for %s, want its projection", o, p.Name)
 				}
 			}

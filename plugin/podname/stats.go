@@ -69,7 +69,7 @@ func (s *watchStats) stamp() {
 
 // track marks the watch as current whenever its resource version moves,
 // bookmarks included, so a quiet cluster does not look stale.
-func (s *watchStats) track(ctx context.Context, pods cache.SharedIndexInformer) {
+func (s *watchStats) track(ctx context.Context, pods cache.Controller) {
 	t := time.NewTicker(trackEvery)
 	defer t.Stop()
 	last := ""

@@ -129,7 +129,7 @@ func BenchmarkSync(b *testing.B) {
 				b.ReportMetric(float64(alloc)/benchPods, "alloc-B/pod")
 				b.ReportMetric(float64(after.HeapInuse-before.HeapInuse)/benchPods, "heap-B/pod")
 				if n := p.idx.Len(); n != benchPods {
-					b.Fatalf("indexed %d pods, want %d (store %d)", n, benchPods, len(p.w.pods.GetStore().ListKeys()))
+					b.Fatalf("indexed %d pods, want %d (store %d)", n, benchPods, p.w.pods.len())
 				}
 				relist(b, server)
 				if err := p.stop(); err != nil {

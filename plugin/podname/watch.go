@@ -21,13 +21,14 @@ import (
 type watch struct {
 	key      string
 	id       string // the key's label in the metrics, see watchID
-	pods     cache.SharedIndexInformer
+	pods     *podStore
+	podCtl   cache.Controller // lists and watches pods into pods
+	podsDone chan struct{}    // closed once podCtl has stopped
 	svcs     cache.SharedIndexInformer
 	stats    *watchStats
-	statsReg cache.ResourceEventHandlerRegistration
 	svcReg   cache.ResourceEventHandlerRegistration
 	cancel   context.CancelFunc
-	running  sync.WaitGroup // the informers and the stats tracker
+	running  sync.WaitGroup // the pods' controller, the services' informer and the stats tracker
 	refs     int            // guarded by watches.mu
 }
 
@@ -85,7 +86,7 @@ func (w *watch) synced() bool {
 
 // syncedCheckers are what synced waits on, in the form cache.WaitFor takes.
 func (w *watch) syncedCheckers() []cache.DoneChecker {
-	return []cache.DoneChecker{w.svcReg.HasSyncedChecker(), w.statsReg.HasSyncedChecker()}
+	return []cache.DoneChecker{w.svcReg.HasSyncedChecker(), w.pods.HasSyncedChecker()}
 }
 
 // release drops one reference. The last one stops the watch and returns
@@ -106,35 +107,35 @@ func (w *watch) release() {
 }
 
 func startWatch(key string, client kubernetes.Interface, selector string) (*watch, error) {
-	// No resync (0): projections carry no resourceVersion, and client-go
-	// treats an update whose versions match as a resync, which it delivers
-	// only to handlers that asked for resyncs. With none asked, every
-	// handler is a syncing one and gets every update. No indexers: nothing
-	// looks pods up but by key.
 	id := watchID(key)
 	podsLW, podExample := podListWatch(client, selector)
 	w := &watch{
-		key:   key,
-		id:    id,
-		pods:  cache.NewSharedIndexInformer(podsLW, podExample, 0, cache.Indexers{}),
+		key:      key,
+		id:       id,
+		pods:     newPodStore(),
+		podsDone: make(chan struct{}),
+		// No resync (0), no indexers: nothing looks Services up but by key.
 		svcs:  cache.NewSharedIndexInformer(listWatch(client, client.CoreV1().Services(meta.NamespaceAll), ""), &api.Service{}, 0, cache.Indexers{}),
 		stats: newWatchStats(id),
 	}
+	// The pods' store is the controller's queue: the reflector puts each
+	// change straight into it (see podStore).
+	w.podCtl = cache.New(&cache.Config{
+		Queue:             w.pods,
+		ListerWatcher:     podsLW,
+		ObjectType:        podExample,
+		ObjectDescription: "pods",
+		WatchErrorHandler: w.watchError("pods"),
+	})
 	for _, step := range []func() error{
-		func() error { return w.pods.SetTransform(reusingProjections(w.pods.GetStore())) },
 		func() error { return w.svcs.SetTransform(projectService) },
-		func() error { return w.pods.SetWatchErrorHandler(w.watchError("pods")) },
 		func() error { return w.svcs.SetWatchErrorHandler(w.watchError("services")) },
 	} {
 		if err := step(); err != nil {
 			return nil, fmt.Errorf("set up watch %s: %w", id, err)
 		}
 	}
-	statsReg, err := w.pods.AddEventHandler(w.stats.handler())
-	if err != nil {
-		return nil, fmt.Errorf("watch %s: count pods: %w", id, err)
-	}
-	w.statsReg = statsReg
+	w.pods.subscribe(w.stats.handler())
 	// Each stanza indexes Services itself (subscribeServices); this handler only tells when
 	// the watch has listed them, for Ready.
 	reg, err := w.svcs.AddEventHandler(cache.ResourceEventHandlerFuncs{})
@@ -147,10 +148,24 @@ func startWatch(key string, client kubernetes.Interface, selector string) (*watc
 	log.Infof("watch %s: %s", id, key)
 	ctx, cancel := context.WithCancel(context.Background())
 	w.cancel = cancel
-	w.running.Go(func() { w.pods.RunWithContext(ctx) })
+	w.running.Go(func() {
+		defer close(w.podsDone)
+		w.podCtl.RunWithContext(ctx)
+	})
 	w.running.Go(func() { w.svcs.RunWithContext(ctx) })
-	w.running.Go(func() { w.stats.track(ctx, w.pods) })
+	w.running.Go(func() { w.stats.track(ctx, w.podCtl) })
 	return w, nil
+}
+
+// stopped reports whether the pods' controller and the services' informer
+// have stopped.
+func (w *watch) stopped() bool {
+	select {
+	case <-w.podsDone:
+		return w.svcs.IsStopped()
+	default:
+		return false
+	}
 }
 
 // lister is the part of a typed client an informer needs.
@@ -188,27 +203,14 @@ func (w *watch) watchError(resource string) cache.WatchErrorHandler {
 	}
 }
 
-// subscribe adds a stanza's handler; the informer replays the pods it holds.
-func (w *watch) subscribe(h cache.ResourceEventHandler) (cache.ResourceEventHandlerRegistration, error) {
-	reg, err := w.pods.AddEventHandler(h)
-	if err != nil {
-		return nil, fmt.Errorf("watch %s: subscribe: %w", w.id, err)
-	}
-	return reg, nil
-}
+// subscribe adds a stanza's handler; the store replays the pods it holds.
+func (w *watch) subscribe(h cache.ResourceEventHandler) *podSub { return w.pods.subscribe(h) }
 
-func (w *watch) unsubscribe(reg cache.ResourceEventHandlerRegistration) error {
-	if err := w.pods.RemoveEventHandler(reg); err != nil {
-		return fmt.Errorf("watch %s: unsubscribe: %w", w.id, err)
-	}
-	return nil
-}
+// unsubscribe removes a stanza's handler.
+func (w *watch) unsubscribe(sub *podSub) { w.pods.unsubscribe(sub) }
 
-// asPod unwraps what an informer hands a handler into a projection.
+// asPod is the projection a podStore hands a handler.
 func asPod(obj any) *podObject {
-	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = t.Obj
-	}
 	o, _ := obj.(*podObject)
 	return o
 }

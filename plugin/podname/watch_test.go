@@ -172,7 +172,7 @@ func TestWatchSharedAndReleased(t *testing.T) {
 		t.Fatalf("%d watches left after every stanza stopped", n)
 	}
 	// The last release returns once the informers have stopped.
-	if w := next.w; !w.pods.IsStopped() || !w.svcs.IsStopped() {
+	if !next.w.stopped() {
 		t.Fatal("the informers still run after the last stanza released the watch")
 	}
 	for _, name := range []string{"coredns_podname_pods", "coredns_podname_last_sync_timestamp_seconds"} {

@@ -1,0 +1,269 @@
+package podname
+
+import (
+	"errors"
+	"sync"
+
+	api "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/cache"
+)
+
+// podStore holds a watch's pods and hands each change to the stanzas
+// subscribed, as client-go's reflector delivers it: the reflector lists and
+// watches into it directly (it is the controller's queue, and nothing is
+// ever queued). A shared informer would keep, beside each projection, a
+// "namespace/name" key string, a map entry for it, and a slot in each
+// handler's buffer, none of which ever shrink; this store keys its maps by
+// the projection's own strings.
+//
+// Handlers run in the reflector's goroutine, under the store's lock, so a
+// subscriber's replay of the held pods and the live events never cross, and
+// no event reaches a handler after unsubscribe returns. A handler must not
+// block, nor call back into the store.
+type podStore struct {
+	mu   sync.Mutex
+	pods map[string]map[string]*podObject // namespace, then name
+	n    int
+	// listed is the mark of the latest Replace, which every held pod
+	// carries: a Replace flips it, and the pods it does not list keep
+	// the old one.
+	listed bool
+	subs   map[*podSub]struct{}
+
+	synced    chan struct{} // closed by the first Replace
+	closed    chan struct{} // closed by Close
+	closeOnce sync.Once
+}
+
+func newPodStore() *podStore {
+	return &podStore{
+		pods:   map[string]map[string]*podObject{},
+		subs:   map[*podSub]struct{}{},
+		synced: make(chan struct{}),
+		closed: make(chan struct{}),
+	}
+}
+
+// podSub is a subscription: its handler gets every change after the replay
+// of what the store held when it subscribed.
+type podSub struct {
+	h     cache.ResourceEventHandler
+	store *podStore
+}
+
+// HasSynced implements cache.ResourceEventHandlerRegistration: the replay is
+// delivered before subscribe returns, so a subscription is synced once the
+// store is.
+func (s *podSub) HasSynced() bool { return s.store.HasSynced() }
+
+// HasSyncedChecker implements cache.ResourceEventHandlerRegistration.
+func (s *podSub) HasSyncedChecker() cache.DoneChecker { return s.store.HasSyncedChecker() }
+
+// subscribe replays the held pods to h, as additions in the initial list,
+// and then passes it every change.
+func (s *podStore) subscribe(h cache.ResourceEventHandler) *podSub {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, names := range s.pods {
+		for _, o := range names {
+			h.OnAdd(o, true)
+		}
+	}
+	sub := &podSub{h: h, store: s}
+	s.subs[sub] = struct{}{}
+	return sub
+}
+
+// unsubscribe stops sub's events; none is delivered once it returns.
+func (s *podStore) unsubscribe(sub *podSub) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.subs, sub)
+}
+
+// errNotPod is what the store returns for an object that is not a pod.
+var errNotPod = errors.New("pod store: not a pod")
+
+// projection is what the store keeps of obj: the decoder's projection as it
+// is, or a whole Pod's.
+func projection(obj any) (*podObject, error) {
+	switch p := obj.(type) {
+	case *podObject:
+		return p, nil
+	case *api.Pod:
+		return project(p), nil
+	}
+	return nil, errNotPod
+}
+
+// Transformer implements cache.TransformingStore: the watch-list's temporary
+// store then holds projections, not whole Pods, until Replace.
+func (s *podStore) Transformer() cache.TransformFunc {
+	return func(obj any) (any, error) {
+		if p, ok := obj.(*api.Pod); ok {
+			return project(p), nil
+		}
+		return obj, nil
+	}
+}
+
+// Add implements cache.ReflectorStore.
+func (s *podStore) Add(obj any) error { return s.Update(obj) }
+
+// Update implements cache.ReflectorStore.
+func (s *podStore) Update(obj any) error {
+	o, err := projection(obj)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.put(o, false)
+	return nil
+}
+
+// put holds o and tells the subscribers. A version that answers as the
+// held one does is dropped: the held one takes its resource version and
+// readiness time, and the subscribers get the held one as both old and
+// new. What a handler is given is always what the store holds, so the
+// index and the store share one copy of each pod, across relists too.
+func (s *podStore) put(o *podObject, initial bool) {
+	names := s.pods[o.Namespace]
+	if names == nil {
+		names = map[string]*podObject{}
+		s.pods[o.Namespace] = names
+	}
+	o.listed = s.listed
+	prev := names[o.Name]
+	switch {
+	case prev == nil:
+		names[o.Name] = o
+		s.n++
+		for sub := range s.subs {
+			sub.h.OnAdd(o, initial)
+		}
+		return
+	case prev.equal(o):
+		if prev != o {
+			prev.rv, prev.readySince, prev.listed = max(prev.rv, o.rv), o.readySince, o.listed
+			o = prev
+		}
+	default:
+		names[o.Name] = o
+	}
+	for sub := range s.subs {
+		sub.h.OnUpdate(prev, o)
+	}
+}
+
+// Delete implements cache.ReflectorStore. The subscribers get the held
+// projection, with the deletion's resource version: the final state a
+// deletion carries may no longer be indexable (a deletionTimestamp), and
+// the index must drop what it holds.
+func (s *podStore) Delete(obj any) error {
+	o, err := projection(obj)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prev := s.pods[o.Namespace][o.Name]
+	if prev == nil {
+		return nil
+	}
+	gone := *prev
+	gone.rv = max(prev.rv, o.rv)
+	s.remove(&gone)
+	return nil
+}
+
+// remove drops a held pod and tells the subscribers; s.mu is held.
+func (s *podStore) remove(gone *podObject) {
+	names := s.pods[gone.Namespace]
+	delete(names, gone.Name)
+	if len(names) == 0 {
+		delete(s.pods, gone.Namespace)
+	}
+	s.n--
+	for sub := range s.subs {
+		sub.h.OnDelete(gone)
+	}
+}
+
+// Replace implements cache.ReflectorStore: a list's pods are put in turn,
+// and those held but not listed are deleted, found by their mark (see
+// podStore.listed) rather than with a set of the listed.
+func (s *podStore) Replace(list []any, _ string) error {
+	// Every item is projected before any is put: a list that fails
+	// leaves the store as it was, every pod with the same mark.
+	for i, obj := range list {
+		o, err := projection(obj)
+		if err != nil {
+			return err
+		}
+		list[i] = o
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	initial := !s.HasSynced()
+	s.listed = !s.listed
+	for _, obj := range list {
+		s.put(obj.(*podObject), initial)
+	}
+	for _, names := range s.pods {
+		for _, o := range names {
+			if o.listed != s.listed {
+				s.remove(o)
+			}
+		}
+	}
+	if initial {
+		close(s.synced)
+	}
+	return nil
+}
+
+// Resync implements cache.ReflectorStore: there is no resync period.
+func (s *podStore) Resync() error { return nil }
+
+// Pop implements cache.Queue: nothing is queued, so it waits for Close.
+func (s *podStore) Pop(cache.PopProcessFunc) (any, error) {
+	<-s.closed
+	return nil, cache.ErrFIFOClosed
+}
+
+// Close implements cache.Queue.
+func (s *podStore) Close() { s.closeOnce.Do(func() { close(s.closed) }) }
+
+// HasSynced implements cache.Queue: the first list is in.
+func (s *podStore) HasSynced() bool {
+	select {
+	case <-s.synced:
+		return true
+	default:
+		return false
+	}
+}
+
+// HasSyncedChecker implements cache.Queue.
+func (s *podStore) HasSyncedChecker() cache.DoneChecker { return s }
+
+// Name implements cache.DoneChecker.
+func (s *podStore) Name() string { return "pods" }
+
+// Done implements cache.DoneChecker.
+func (s *podStore) Done() <-chan struct{} { return s.synced }
+
+// len is how many pods the store holds.
+func (s *podStore) len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n
+}
+
+// get returns the held projection of namespace/name, or nil.
+func (s *podStore) get(namespace, name string) *podObject {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pods[namespace][name]
+}
