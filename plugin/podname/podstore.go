@@ -21,7 +21,7 @@ import (
 // no event reaches a handler after unsubscribe returns. A handler must not
 // block, nor call back into the store.
 type podStore struct {
-	mu   sync.Mutex
+	mu   sync.RWMutex
 	pods map[string]map[string]*podObject // namespace, then name
 	n    int
 	// listed is the mark of the latest Replace, which every held pod
@@ -256,14 +256,30 @@ func (s *podStore) Done() <-chan struct{} { return s.synced }
 
 // len is how many pods the store holds.
 func (s *podStore) len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	return s.n
 }
 
 // get returns the held projection of namespace/name, or nil.
 func (s *podStore) get(namespace, name string) *podObject {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	return s.pods[namespace][name]
+}
+
+// atVersion returns the held projection of namespace/name if it is at
+// resourceVersion rv (not 0), else nil; s may be nil. The decoder asks it:
+// a pod is the same at the same version, so a relist's unchanged pods need
+// not be projected again. The strings may be views of a message.
+func (s *podStore) atVersion(namespace, name string, rv uint64) *podObject {
+	if s == nil || rv == 0 {
+		return nil
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if o := s.pods[namespace][name]; o != nil && o.rv == rv {
+		return o
+	}
+	return nil
 }

@@ -175,3 +175,41 @@ func TestPodObjectSize(t *testing.T) {
 		t.Errorf("podObject takes %d bytes, want at most 112", n)
 	}
 }
+
+// TestDecodeReusesHeld: the decoder hands back the projection a store holds
+// of a pod at the same resourceVersion (a relist's unchanged pod), and
+// builds one for any other version, name or namespace.
+func TestDecodeReusesHeld(t *testing.T) {
+	s := newPodStore()
+	p := newPod("default", "a", []string{"10.0.0.1"}, resourceVersion(7))
+	held := project(p)
+	if err := s.Replace([]any{held}, "7"); err != nil {
+		t.Fatal(err)
+	}
+	decode := func(p *api.Pod, store *podStore) *podObject {
+		t.Helper()
+		o, err := decodePod(marshal(t, p), store)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	if got := decode(p, s); got != held {
+		t.Error("a pod at the held version was projected again")
+	}
+	if got := decode(p, nil); got == held || !got.equal(held) || got.rv != 7 {
+		t.Errorf("without a store: %+v, want a projection equal to the held one", got)
+	}
+	for what, change := range map[string]func(*api.Pod){
+		"a newer version": func(p *api.Pod) { p.ResourceVersion = "8" },
+		"no version":      func(p *api.Pod) { p.ResourceVersion = "" },
+		"another name":    func(p *api.Pod) { p.Name = "b" },
+		"another ns":      func(p *api.Pod) { p.Namespace = "prod" },
+	} {
+		q := p.DeepCopy()
+		change(q)
+		if got := decode(q, s); got == held || got.Name != q.Name || got.Namespace != q.Namespace {
+			t.Errorf("%s: got %+v, want a projection of its own", what, got)
+		}
+	}
+}

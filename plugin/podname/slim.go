@@ -62,8 +62,10 @@ var (
 
 // decodePod projects a Pod message (without the envelope) as project does
 // the decoded Pod. It returns an error, and no projection, for bytes the
-// generated code could not decode as far as the fields it reads.
-func decodePod(b []byte) (*podObject, error) {
+// generated code could not decode as far as the fields it reads. A pod held
+// (if held is not nil) at the message's resourceVersion is that version: its
+// projection is returned, and none is built (a relist's unchanged pods).
+func decodePod(b []byte, held *podStore) (*podObject, error) {
 	w := wirePods.Get().(*wirePod)
 	w.reset()
 	defer func() {
@@ -72,6 +74,9 @@ func decodePod(b []byte) (*podObject, error) {
 	}()
 	if err := w.pod(b); err != nil {
 		return nil, err
+	}
+	if o := held.atVersion(view(w.namespace), view(w.name), parseRV(view(w.rv))); o != nil {
+		return o, nil
 	}
 	return w.project(), nil
 }

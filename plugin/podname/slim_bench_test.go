@@ -94,7 +94,7 @@ func BenchmarkDecodePod(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(raw)))
 		for b.Loop() {
-			if _, err := decodePod(raw); err != nil {
+			if _, err := decodePod(raw, nil); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -120,7 +120,7 @@ func TestBenchPodProjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := decodePod(raw)
+	got, err := decodePod(raw, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,24 +21,35 @@ import (
 )
 
 // slimClientset is a clientset whose pods are listed and watched through
-// the slim decoder: a REST client of its own for core/v1.
+// the slim decoder: each watch has a REST client for core/v1 of its own,
+// whose decoder knows the pods the watch holds.
 type slimClientset struct {
 	kubernetes.Interface
-	pods rest.Interface
+	cfg *rest.Config // for the pods' REST clients
 }
 
-// withSlimPods adds to client a REST client for pods built from cfg (the
-// clientset's config) with the slim serializer.
+// withSlimPods adds to client what it takes to list and watch pods with
+// the slim decoder, from cfg (the clientset's config).
 func withSlimPods(client kubernetes.Interface, cfg *rest.Config) (kubernetes.Interface, error) {
 	c := rest.CopyConfig(cfg)
 	c.APIPath = "/api"
 	c.GroupVersion = &api.SchemeGroupVersion
-	c.NegotiatedSerializer = slimSerializer{scheme.Codecs.WithoutConversion()}
+	c.NegotiatedSerializer = slimSerializer{NegotiatedSerializer: scheme.Codecs.WithoutConversion()}
+	if _, err := rest.RESTClientFor(c); err != nil { // the config's errors show at setup
+		return nil, fmt.Errorf("create pods client: %w", err)
+	}
+	return slimClientset{Interface: client, cfg: c}, nil
+}
+
+// podsClient is a REST client for pods whose decoder knows what held holds.
+func (s slimClientset) podsClient(held *podStore) (rest.Interface, error) {
+	c := rest.CopyConfig(s.cfg)
+	c.NegotiatedSerializer = slimSerializer{NegotiatedSerializer: scheme.Codecs.WithoutConversion(), held: held}
 	rc, err := rest.RESTClientFor(c)
 	if err != nil {
 		return nil, fmt.Errorf("create pods client: %w", err)
 	}
-	return slimClientset{Interface: client, pods: rc}, nil
+	return rc, nil
 }
 
 // IsWatchListSemanticsUnSupported passes on what the wrapped clientset
@@ -86,6 +97,7 @@ func timeout(o meta.ListOptions) time.Duration {
 // event's frame) as before.
 type slimSerializer struct {
 	runtime.NegotiatedSerializer
+	held *podStore // what the watch holds, or nil: see decodePod
 }
 
 // SupportedMediaTypes implements runtime.NegotiatedSerializer.
@@ -95,7 +107,7 @@ func (s slimSerializer) SupportedMediaTypes() []runtime.SerializerInfo {
 	for _, info := range infos {
 		switch info.MediaType {
 		case runtime.ContentTypeProtobuf:
-			info.Serializer = slimDecoder{Serializer: info.Serializer, wire: true}
+			info.Serializer = slimDecoder{Serializer: info.Serializer, wire: true, held: s.held}
 			if info.StreamSerializer != nil {
 				stream := *info.StreamSerializer
 				stream.Serializer = watchEventFrames{stream.Serializer}
@@ -115,6 +127,7 @@ func (s slimSerializer) SupportedMediaTypes() []runtime.SerializerInfo {
 type slimDecoder struct {
 	runtime.Serializer
 	wire bool
+	held *podStore // see decodePod
 }
 
 // gvkPod and gvkPodList are what Decode reports it decoded: shared, for
@@ -143,9 +156,9 @@ func (d slimDecoder) Decode(data []byte, gvk *schema.GroupVersionKind, into runt
 		(bytes.Equal(kind, kindPod) || bytes.Equal(kind, kindPodList)) {
 		var err error
 		if bytes.Equal(kind, kindPod) {
-			out, err = decodePod(raw)
+			out, err = decodePod(raw, d.held)
 		} else {
-			out, err = decodePodList(raw)
+			out, err = decodePodList(raw, d.held)
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("decode %s: %w", kind, err)
@@ -210,9 +223,9 @@ var fullDecode = os.Getenv("PODNAME_BENCH_DECODE") == "full"
 
 var logDecode sync.Once
 
-// podListWatch is the pod informer's ListerWatcher and example object:
-// the slim decoder's when client has it, else the typed client's.
-func podListWatch(client kubernetes.Interface, selector string) (cache.ListerWatcher, runtime.Object) {
+// podListWatch is the ListerWatcher and example object of the pods held
+// will hold: the slim decoder's when client has it, else the typed client's.
+func podListWatch(client kubernetes.Interface, selector string, held *podStore) (cache.ListerWatcher, runtime.Object, error) {
 	if v := os.Getenv("PODNAME_BENCH_DECODE"); v != "" {
 		logDecode.Do(func() {
 			if fullDecode {
@@ -223,7 +236,11 @@ func podListWatch(client kubernetes.Interface, selector string) (cache.ListerWat
 		})
 	}
 	if s, ok := client.(slimClientset); ok && !fullDecode {
-		return slimListWatch(s.pods, selector), &podObject{}
+		rc, err := s.podsClient(held)
+		if err != nil {
+			return nil, nil, err
+		}
+		return slimListWatch(rc, selector), &podObject{}, nil
 	}
-	return listWatch(client, client.CoreV1().Pods(meta.NamespaceAll), selector), &api.Pod{}
+	return listWatch(client, client.CoreV1().Pods(meta.NamespaceAll), selector), &api.Pod{}, nil
 }

@@ -24,14 +24,14 @@ func FuzzSlimDecode(f *testing.F) {
 	f.Add(marshal(f, kubeletPod()))
 	f.Add(marshal(f, &meta.WatchEvent{Type: "ADDED", Object: runtime.RawExtension{Raw: marshal(f, kubeletPod())}}))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		got, err := decodePod(b)
+		got, err := decodePod(b, nil)
 		if (err == nil) == (got == nil) {
 			t.Fatalf("decodePod gave %v and %v", got, err)
 		}
 		if want, ferr := fullProjection(b); err == nil && ferr == nil {
 			sameProjection(t, "pod", got, want)
 		}
-		if l, err := decodePodList(b); (err == nil) == (l == nil) {
+		if l, err := decodePodList(b, nil); (err == nil) == (l == nil) {
 			t.Fatalf("decodePodList gave %v and %v", l, err)
 		}
 		var ev meta.WatchEvent

@@ -30,8 +30,9 @@ func (l *podList) DeepCopyObject() runtime.Object {
 	return &c
 }
 
-// decodePodList decodes a PodList message (without the envelope).
-func decodePodList(b []byte) (*podList, error) {
+// decodePodList decodes a PodList message (without the envelope), each
+// item as decodePod does.
+func decodePodList(b []byte, held *podStore) (*podList, error) {
 	l := &podList{}
 	err := fields(b, func(num protowire.Number, typ protowire.Type, v []byte, _ uint64) error {
 		switch num {
@@ -44,7 +45,7 @@ func decodePodList(b []byte) (*podList, error) {
 			if err := want(num, typ, protowire.BytesType); err != nil {
 				return err
 			}
-			o, err := decodePod(v)
+			o, err := decodePod(v, held)
 			if err != nil {
 				return fmt.Errorf("item %d: %w", len(l.Items), err)
 			}

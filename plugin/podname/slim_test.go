@@ -187,7 +187,7 @@ func TestSlimDecodeProperty(t *testing.T) {
 			if err != nil {
 				t.Fatalf("pod %d (%s): full decode: %v", i, variant.name, err)
 			}
-			got, err := decodePod(variant.b)
+			got, err := decodePod(variant.b, nil)
 			if err != nil {
 				t.Fatalf("pod %d (%s): %v", i, variant.name, err)
 			}
@@ -208,7 +208,7 @@ func TestSlimDecodeMerges(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := decodePod(both)
+		got, err := decodePod(both, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -227,7 +227,7 @@ func encodeObject(t testing.TB, obj runtime.Object) []byte {
 
 // slimCodecs are the slim serializer's decoders for protobuf and JSON.
 func slimCodecs(t testing.TB) (wire, json runtime.Decoder) {
-	for _, info := range (slimSerializer{scheme.Codecs.WithoutConversion()}).SupportedMediaTypes() {
+	for _, info := range (slimSerializer{NegotiatedSerializer: scheme.Codecs.WithoutConversion()}).SupportedMediaTypes() {
 		switch info.MediaType {
 		case runtime.ContentTypeProtobuf:
 			wire = info.Serializer
@@ -413,7 +413,7 @@ func writeWatch(w io.Writer, mediaType string, events []kwatch.Event) error {
 // watchDecoder decodes body as client-go's rest client decodes a watch
 // response through the slim serializer.
 func watchDecoder(t testing.TB, mediaType string, body []byte) *restwatch.Decoder {
-	n := runtime.NewClientNegotiator(slimSerializer{scheme.Codecs.WithoutConversion()}, api.SchemeGroupVersion)
+	n := runtime.NewClientNegotiator(slimSerializer{NegotiatedSerializer: scheme.Codecs.WithoutConversion()}, api.SchemeGroupVersion)
 	objects, frames, framer, err := n.StreamDecoder(mediaType, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -167,7 +167,10 @@ func TestBenchDecodeSwitch(t *testing.T) {
 	for _, full := range []bool{false, true} {
 		saved := fullDecode
 		fullDecode = full
-		_, example := podListWatch(client, "")
+		_, example, err := podListWatch(client, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
 		fullDecode = saved
 		if _, isPod := example.(*api.Pod); isPod != full {
 			t.Errorf("full decode %v: the informer's example object is %T", full, example)

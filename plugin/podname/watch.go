@@ -108,11 +108,15 @@ func (w *watch) release() {
 
 func startWatch(key string, client kubernetes.Interface, selector string) (*watch, error) {
 	id := watchID(key)
-	podsLW, podExample := podListWatch(client, selector)
+	pods := newPodStore()
+	podsLW, podExample, err := podListWatch(client, selector, pods)
+	if err != nil {
+		return nil, fmt.Errorf("watch %s: %w", id, err)
+	}
 	w := &watch{
 		key:      key,
 		id:       id,
-		pods:     newPodStore(),
+		pods:     pods,
 		podsDone: make(chan struct{}),
 		// No resync (0), no indexers: nothing looks Services up but by key.
 		svcs:  cache.NewSharedIndexInformer(listWatch(client, client.CoreV1().Services(meta.NamespaceAll), ""), &api.Service{}, 0, cache.Indexers{}),
