@@ -721,6 +721,31 @@ func TestBuildReportOldResults(t *testing.T) {
 	}
 }
 
+// TestBuildReportNoFullDecode renders results of a bench that did not measure podname's full
+// decode: its sync figures are n/a, not a duration made of NaN.
+func TestBuildReportNoFullDecode(t *testing.T) {
+	res := fakeResults()
+	res.Memory = slices.DeleteFunc(res.Memory, func(s MemorySample) bool { return s.variant() == roleFullDecode })
+	rep, err := BuildReport(res, ReportOptions{PlotDir: "docs/bench"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| start to /ready at 100k pods | 2.10 s | n/a (podname, full decode); 3.10 s (kubernetes) | 0.68x |",
+		"| coredns CPU time from start to /ready at 100k pods | 1.10 s (kube-apiserver 3.10 s, etcd 0.40 s) | n/a (podname, full decode); 8.10 s (kubernetes; kube-apiserver 5.10 s, etcd 0.60 s) | 0.14x |",
+		"| 100k | 2.10 s | n/a | 3.10 s | n/a | 0.68x | 2.00 s, 2.10 s, 2.20 s |",
+		"| 100k | 1.10 s | n/a | 8.10 s | 2,000 B | n/a B | 9,000 B | n/a |",
+		"| 100k | 3.10 s | n/a | 5.10 s | 0.40 s | n/a | 0.60 s |",
+	} {
+		if !strings.Contains(rep.Markdown, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if strings.Contains(rep.Markdown, "NaN") || strings.Contains(rep.Markdown, "-9223372036") {
+		t.Errorf("report holds a NaN:\n%s", rep.Markdown)
+	}
+}
+
 // fakeResults is a run with every step measured, at made-up but plausible figures: enough
 // samples for the plots to have their real shape.
 func fakeResults() *Results {

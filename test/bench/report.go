@@ -174,8 +174,8 @@ func targets(res *Results) []target {
 			f            func(MemorySample) float64
 			cluster      bool // the cluster's CPU meanwhile beside coredns's
 		}{{"start to /ready", syncGoal, targetSync, syncOf, false}, {"coredns CPU time from start to /ready", cpuGoal, targetSyncCPU, cpuOf, true}} {
-			p := time.Duration(medianMemory(res, RolePodname, syncAt, row.f))
-			f, k := time.Duration(medianMemory(res, roleFullDecode, syncAt, row.f)), time.Duration(medianMemory(res, RoleKubernetes, syncAt, row.f))
+			// In nanoseconds, NaN for a plugin not measured.
+			p, f, k := medianMemory(res, RolePodname, syncAt, row.f), medianMemory(res, roleFullDecode, syncAt, row.f), medianMemory(res, RoleKubernetes, syncAt, row.f)
 			note := func(role string) string {
 				if !row.cluster {
 					return ""
@@ -184,10 +184,10 @@ func targets(res *Results) []target {
 			}
 			t := target{
 				figure: fmt.Sprintf("%s at %s pods", row.figure, count(syncAt)), known: true,
-				podname:  seconds(p) + wrapNote("", note(RolePodname)),
-				baseline: seconds(f) + wrapNote("podname, full decode", note(roleFullDecode)) + "; " + seconds(k) + wrapNote("kubernetes", note(RoleKubernetes)),
-				ratio:    times(p.Seconds(), k.Seconds()),
-				target:   row.goal, met: p <= row.limit, miss: fmt.Sprintf("%s over", seconds(p-row.limit)),
+				podname:  secondsOf(p) + wrapNote("", note(RolePodname)),
+				baseline: secondsOf(f) + wrapNote("podname, full decode", note(roleFullDecode)) + "; " + secondsOf(k) + wrapNote("kubernetes", note(RoleKubernetes)),
+				ratio:    times(p, k),
+				target:   row.goal, met: p <= float64(row.limit), miss: fmt.Sprintf("%s over", secondsOf(p-float64(row.limit))),
 			}
 			if syncAt != targetSyncPods {
 				t.target += fmt.Sprintf(" (measured at %s only)", count(syncAt))
@@ -475,19 +475,19 @@ func (w *reportWriter) sync(sizes []int) {
 	w.p("allocated per pod is that less whoami's (%s), over the pods.\n\n", mib(medianMemory(res, RoleWhoami, 0, allocatedOf)))
 	w.p("| pods | podname | podname, full decode | kubernetes (pods verified) | podname / full decode | podname / kubernetes | podname per run |\n|---|---|---|---|---|---|---|\n")
 	for _, size := range sizes {
-		ps, fs, ks := medianSync(res, RolePodname, size), medianSync(res, roleFullDecode, size), medianSync(res, RoleKubernetes, size)
+		sync := func(role string) float64 { return medianMemory(res, role, size, syncOf) } // NaN for a plugin not measured
+		ps, fs, ks := sync(RolePodname), sync(roleFullDecode), sync(RoleKubernetes)
 		var runs []string
 		for _, d := range memoryValues(res, RolePodname, size, syncOf) {
-			runs = append(runs, seconds(time.Duration(d)))
+			runs = append(runs, secondsOf(d))
 		}
-		w.p("| %s | %s | %s | %s | %s | %s | %s |\n", count(size), seconds(ps), seconds(fs), seconds(ks), times(ps.Seconds(), fs.Seconds()),
-			times(ps.Seconds(), ks.Seconds()), strings.Join(runs, ", "))
+		w.p("| %s | %s | %s | %s | %s | %s | %s |\n", count(size), secondsOf(ps), secondsOf(fs), secondsOf(ks), times(ps, fs), times(ps, ks), strings.Join(runs, ", "))
 	}
 	w.p("\nTarget: %s pods in <= %s.\n\n", count(targetSyncPods), seconds(targetSync))
 	allocBase := medianMemory(res, RoleWhoami, 0, allocatedOf)
 	w.p("| pods | CPU podname | CPU podname, full decode | CPU kubernetes | allocated per pod, podname | podname, full decode | kubernetes | podname / full decode, allocated |\n|---|---|---|---|---|---|---|---|\n")
 	for _, size := range sizes {
-		cpu := func(role string) string { return seconds(time.Duration(medianMemory(res, role, size, cpuOf))) }
+		cpu := func(role string) string { return secondsOf(medianMemory(res, role, size, cpuOf)) }
 		alloc := func(role string) float64 {
 			return (medianMemory(res, role, size, allocatedOf) - allocBase) / float64(size)
 		}
@@ -521,7 +521,7 @@ func (w *reportWriter) clusterCPU(sizes []int) {
 	if at := largestAtMost(res, targetSyncPods); at > 0 && res.Machine.CPUs > 0 {
 		api := medianMemory(res, RolePodname, at, syncCPUOf(syncCPUProcesses[0]))
 		w.p(" On a %d-core machine the sync cannot finish before the API server has spent that CPU: at %s pods, podname's %s to `/ready` held %s of kube-apiserver CPU (some of it for the rest of the cluster), %s of wall time on %d cores however little coredns spends.",
-			res.Machine.CPUs, count(at), seconds(medianSync(res, RolePodname, at)), secondsOf(api), secondsOf(api/float64(res.Machine.CPUs)), res.Machine.CPUs)
+			res.Machine.CPUs, count(at), secondsOf(medianMemory(res, RolePodname, at, syncOf)), secondsOf(api), secondsOf(api/float64(res.Machine.CPUs)), res.Machine.CPUs)
 	}
 	w.p("\n\n| pods | kube-apiserver CPU, podname | podname, full decode | kubernetes | etcd CPU, podname | podname, full decode | kubernetes |\n|---|---|---|---|---|---|---|\n")
 	for _, size := range sizes {
@@ -642,10 +642,6 @@ func memoryValues(res *Results, role string, pods int, f func(MemorySample) floa
 
 func medianMemory(res *Results, role string, pods int, f func(MemorySample) float64) float64 {
 	return Median(memoryValues(res, role, pods, f))
-}
-
-func medianSync(res *Results, role string, pods int) time.Duration {
-	return time.Duration(medianMemory(res, role, pods, syncOf))
 }
 
 // measuredSizes are the sizes of Config.Sizes that podname was measured at (the budget may
