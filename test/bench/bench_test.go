@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -494,7 +495,8 @@ func TestBuildReport(t *testing.T) {
 	}
 	wantTables := []string{"| figure | podname | baseline |", "| plugin | QPS (median) |", "| plugin | p50 |", "| pods | podname heap |",
 		"| | podname | podname, full decode | kubernetes (pods verified) |", "| pods | podname | podname, full decode | kubernetes (pods verified) |",
-		"| pods | CPU podname | CPU podname, full decode | CPU kubernetes | allocated per pod, podname |", "| gzip | start to /ready | CPU time | bytes read |",
+		"| pods | CPU podname | CPU podname, full decode | CPU kubernetes | allocated per pod, podname |", "| pods | kube-apiserver CPU, podname | podname, full decode | kubernetes | etcd CPU, podname |",
+		"| gzip | start to /ready | CPU time | bytes read |",
 		"| | podname p50 |",
 		"| | podname | kubernetes |", "| plugin | steady heap (median) | steady heap (max) | peak heap | peak / steady median | peak / steady max | peak / kubernetes peak |", "| pods | podname time |", "| pods | changes |", "| at BIND | changes |",
 		"| podname | heap in use |", "| benchmark | ns/op |"}
@@ -525,7 +527,8 @@ func TestBuildReport(t *testing.T) {
 		// The goals of heap, sync and relist: met, met, met and missed.
 		"| heap per pod (least-squares slope) | 300 B | 440 B (podname, full decode); 900 B (kubernetes, pods verified) | 0.33x | <= 350 B | yes |",
 		"| start to /ready at 100k pods | 2.10 s | 5.10 s (podname, full decode); 3.10 s (kubernetes) | 0.68x | <= 2.50 s at 100k pods | yes |",
-		"| coredns CPU time from start to /ready at 100k pods | 1.10 s | 4.60 s (podname, full decode); 8.10 s (kubernetes) | 0.14x | <= 1.50 s at 100k pods | yes |",
+		"| coredns CPU time from start to /ready at 100k pods | 1.10 s (kube-apiserver 3.10 s, etcd 0.40 s) | 4.60 s (podname, full decode; kube-apiserver 4.10 s, etcd 0.50 s); " +
+			"8.10 s (kubernetes; kube-apiserver 5.10 s, etcd 0.60 s) | 0.14x | <= 1.50 s at 100k pods | yes |",
 		"| wrong answers under churn | 0 | 1 (kubernetes) |",
 		"| peak / steady heap, API server restart at 100k pods | 1.49x (59.4 MiB / 40.0 MiB) | 2.06x (102.8 MiB / 50.0 MiB, podname, full decode); 1.83x (146.2 MiB / 80.0 MiB, kubernetes) |  | <= 1.3x | **no**: 0.19x over |",
 		"- kubernetes: 1 SERVFAIL at 10k pods",
@@ -540,6 +543,10 @@ func TestBuildReport(t *testing.T) {
 		"allocated per pod is that less whoami's (3.8 MiB), over the pods.",
 		"| 100k | 1.10 s | 4.60 s | 8.10 s | 2,000 B | 6,000 B | 9,000 B | 0.33x |",
 		"| 150k | 1.50 s | 6.75 s | 12.00 s | 2,000 B | 6,000 B | 9,000 B | 0.33x |",
+		// The API server's and etcd's CPU during each plugin's sync, and the wall time it bounds.
+		"at 100k pods, podname's 2.10 s to `/ready` held 3.10 s of kube-apiserver CPU (some of it for the rest of the cluster), 1.55 s of wall time on 2 cores",
+		"| 100k | 3.10 s | 4.10 s | 5.10 s | 0.40 s | 0.50 s | 0.60 s |",
+		"| 150k | 4.50 s | 6.00 s | 7.50 s | 0.45 s | 0.60 s | 0.75 s |",
 		"| on | 2.10 s | 1.10 s | 95.4 MiB | 1,000 B | 2,000 B |",
 		"| off | 1.90 s | 0.90 s | 286.1 MiB | 3,000 B | 2,000 B |",
 		"| off / on | 0.90x | 0.82x | 3.00x | | 1.00x |",
@@ -655,6 +662,90 @@ func TestBuildReportEmpty(t *testing.T) {
 	}
 }
 
+// TestBuildReportOldResults renders results.json of a bench that did not read the cluster's CPU
+// during the sync: the summary keeps coredns's figures alone and section 4 leaves out that
+// table; a variant without it alone shows n/a.
+func TestBuildReportOldResults(t *testing.T) {
+	res := fakeResults()
+	for i := range res.Memory {
+		res.Memory[i].SyncCPU = nil
+	}
+	raw, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var old map[string]any
+	if err := json.Unmarshal(raw, &old); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range old["Memory"].([]any) {
+		delete(s.(map[string]any), "SyncCPU")
+	}
+	if raw, err = json.Marshal(old); err != nil {
+		t.Fatal(err)
+	}
+	res = &Results{}
+	if err := json.Unmarshal(raw, res); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := BuildReport(res, ReportOptions{PlotDir: "docs/bench"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := rep.Markdown
+	if want := "| coredns CPU time from start to /ready at 100k pods | 1.10 s | 4.60 s (podname, full decode); 8.10 s (kubernetes) | 0.14x |"; !strings.Contains(md, want) {
+		t.Errorf("report lacks %q", want)
+	}
+	for _, bad := range []string{"kube-apiserver CPU", "(kube-apiserver", "; kube-apiserver", "NaN"} {
+		if strings.Contains(md, bad) {
+			t.Errorf("report of old results holds %q", bad)
+		}
+	}
+
+	res = fakeResults()
+	for i, s := range res.Memory {
+		if s.variant() == roleFullDecode {
+			res.Memory[i].SyncCPU = nil
+		}
+	}
+	if rep, err = BuildReport(res, ReportOptions{PlotDir: "docs/bench"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| 1.10 s (kube-apiserver 3.10 s, etcd 0.40 s) | 4.60 s (podname, full decode); 8.10 s (kubernetes; kube-apiserver 5.10 s, etcd 0.60 s) |",
+		"| 100k | 3.10 s | n/a | 5.10 s | 0.40 s | n/a | 0.60 s |",
+	} {
+		if !strings.Contains(rep.Markdown, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+// TestBuildReportNoFullDecode renders results of a bench that did not measure podname's full
+// decode: its sync figures are n/a, not a duration made of NaN.
+func TestBuildReportNoFullDecode(t *testing.T) {
+	res := fakeResults()
+	res.Memory = slices.DeleteFunc(res.Memory, func(s MemorySample) bool { return s.variant() == roleFullDecode })
+	rep, err := BuildReport(res, ReportOptions{PlotDir: "docs/bench"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| start to /ready at 100k pods | 2.10 s | n/a (podname, full decode); 3.10 s (kubernetes) | 0.68x |",
+		"| coredns CPU time from start to /ready at 100k pods | 1.10 s (kube-apiserver 3.10 s, etcd 0.40 s) | n/a (podname, full decode); 8.10 s (kubernetes; kube-apiserver 5.10 s, etcd 0.60 s) | 0.14x |",
+		"| 100k | 2.10 s | n/a | 3.10 s | n/a | 0.68x | 2.00 s, 2.10 s, 2.20 s |",
+		"| 100k | 1.10 s | n/a | 8.10 s | 2,000 B | n/a B | 9,000 B | n/a |",
+		"| 100k | 3.10 s | n/a | 5.10 s | 0.40 s | n/a | 0.60 s |",
+	} {
+		if !strings.Contains(rep.Markdown, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if strings.Contains(rep.Markdown, "NaN") || strings.Contains(rep.Markdown, "-9223372036") {
+		t.Errorf("report holds a NaN:\n%s", rep.Markdown)
+	}
+}
+
 // fakeResults is a run with every step measured, at made-up but plausible figures: enough
 // samples for the plots to have their real shape.
 func fakeResults() *Results {
@@ -672,25 +763,27 @@ func fakeResults() *Results {
 	}
 	res.Memory = append(res.Memory, MemorySample{Role: RoleWhoami, HeapInuse: 8 << 20, HeapInuseBeforeGC: 9 << 20, RSS: 40 << 20,
 		CPU: 50 * time.Millisecond, Allocated: 4e6, Received: 1e4})
-	// Per pod, by run r: sync and CPU time in µs, allocated and read in bytes.
-	sample := func(role string, size, r int, env []string, sync, cpu, heap, alloc, read float64) MemorySample {
+	// Per pod, by run r: sync, coredns's and the API server's CPU time in µs (etcd's a tenth of
+	// the API server's), allocated and read in bytes.
+	sample := func(role string, size, r int, env []string, sync, cpu, api, heap, alloc, read float64) MemorySample {
 		us := func(v float64) time.Duration {
 			return time.Duration(float64(size) * (v + float64(r)) * float64(time.Microsecond))
 		}
 		return MemorySample{Role: role, Env: env, Pods: size, Run: r, Sync: us(sync), CPU: us(cpu),
+			SyncCPU:   map[string]time.Duration{"coredns": us(cpu), "kube-apiserver": us(api), "etcd": us(api / 10)},
 			HeapInuse: 8<<20 + heap*float64(size), HeapInuseBeforeGC: 9<<20 + 4*heap/3*float64(size), RSS: 50<<20 + 5*heap/3*float64(size),
 			Allocated: 4e6 + alloc*float64(size), Received: 1e4 + read*float64(size)}
 	}
 	for _, size := range cfg.Sizes {
 		for r := range cfg.runsAt(size) {
 			res.Memory = append(res.Memory,
-				sample(RolePodname, size, r, nil, 20, 10, 300, 2000, 1000),
-				sample(RolePodname, size, r, []string{envFullDecode}, 50, 45, 440, 6000, 1000),
-				sample(RoleKubernetes, size, r, nil, 30, 80, 900, 9000, 1200))
+				sample(RolePodname, size, r, nil, 20, 10, 30, 300, 2000, 1000),
+				sample(RolePodname, size, r, []string{envFullDecode}, 50, 45, 40, 440, 6000, 1000),
+				sample(RoleKubernetes, size, r, nil, 30, 80, 50, 900, 9000, 1200))
 			if size == cfg.RelistPods {
 				res.Memory = append(res.Memory,
-					sample(RolePodname, size, r, []string{envGzipOn}, 20, 10, 300, 2000, 1000),
-					sample(RolePodname, size, r, []string{envGzipOff}, 18, 8, 300, 2000, 3000))
+					sample(RolePodname, size, r, []string{envGzipOn}, 20, 10, 30, 300, 2000, 1000),
+					sample(RolePodname, size, r, []string{envGzipOff}, 18, 8, 30, 300, 2000, 3000))
 			}
 		}
 	}

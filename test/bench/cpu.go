@@ -67,9 +67,20 @@ func procTicks(pid int) (int64, error) {
 // cpuSince is the cores each named process used since s, the rest summed as other
 // processes, busiest first. names maps the PIDs worth naming.
 func cpuSince(s cpuSnapshot, names map[int]string) []CPUUse {
+	byName, wall := cpuTimeSince(s, names)
+	var out []CPUUse
+	for name, d := range byName {
+		out = append(out, CPUUse{Name: name, Cores: d.Seconds() / wall.Seconds()})
+	}
+	slices.SortFunc(out, func(a, b CPUUse) int { return cmp.Compare(b.Cores, a.Cores) })
+	return out
+}
+
+// cpuTimeSince is the CPU time (user and system) each named process used since s, the rest
+// summed as other processes, and the wall time since s. names maps the PIDs worth naming.
+func cpuTimeSince(s cpuSnapshot, names map[int]string) (map[string]time.Duration, time.Duration) {
 	now := snapshotCPU()
-	wall := now.at.Sub(s.at).Seconds()
-	byName := map[string]float64{}
+	byName := map[string]time.Duration{}
 	for pid, t := range now.ticks {
 		d := t - s.ticks[pid] // a process started since counts from zero
 		if d <= 0 {
@@ -79,14 +90,9 @@ func cpuSince(s cpuSnapshot, names map[int]string) []CPUUse {
 		if !ok {
 			name = "other processes"
 		}
-		byName[name] += (time.Duration(d) * clockTick).Seconds() / wall
+		byName[name] += time.Duration(d) * clockTick
 	}
-	var out []CPUUse
-	for name, cores := range byName {
-		out = append(out, CPUUse{Name: name, Cores: cores})
-	}
-	slices.SortFunc(out, func(a, b CPUUse) int { return cmp.Compare(b.Cores, a.Cores) })
-	return out
+	return byName, now.at.Sub(s.at)
 }
 
 // processNames names the cluster's components, this process, and extra.

@@ -40,6 +40,10 @@ type MemorySample struct {
 	// every read(2), its files and the API server's responses as they came off the wire).
 	CPU                 time.Duration
 	Allocated, Received float64
+	// SyncCPU is the CPU time each process used from just before coredns started to /ready
+	// answering 200, by name: "coredns", the cluster's components ("kube-apiserver", "etcd",
+	// ...), the bench, and other processes. Absent in results of older runs.
+	SyncCPU map[string]time.Duration
 	// HeapInuse is go_memstats_heap_inuse_bytes after a forced GC; HeapInuseBeforeGC is the
 	// same read just before it, wherever the GC cycle happened to be.
 	HeapInuse, HeapInuseBeforeGC float64
@@ -67,7 +71,7 @@ func (b *Bench) Memory(ctx context.Context, role string, pods, run int, env ...s
 		return fail(err)
 	}
 	defer srv.Stop()
-	s.Sync, s.CPU, s.Allocated, s.Received = at.Sync, at.CPU, at.Allocated, at.Received
+	s.Sync, s.CPU, s.Allocated, s.Received, s.SyncCPU = at.Sync, at.CPU, at.Allocated, at.Received, at.SyncCPU
 	if s.HeapInuseBeforeGC, err = srv.HeapInuse(ctx); err != nil {
 		return fail(err)
 	}
@@ -93,6 +97,7 @@ func (b *Bench) Memory(ctx context.Context, role string, pods, run int, env ...s
 type atReady struct {
 	Sync, CPU           time.Duration
 	Allocated, Received float64
+	SyncCPU             map[string]time.Duration
 }
 
 // startAlone starts coredns in dir on MemoryCorefile(role), on cpus (a taskset list, or any
@@ -112,6 +117,9 @@ func (b *Bench) startAloneOn(ctx context.Context, dir, role string, pods int, cp
 	if err != nil {
 		return nil, at, err
 	}
+	// Every process's CPU from here: the API server's (and etcd's) share of the sync, spent
+	// on the same cores as coredns's.
+	cpu := snapshotCPU()
 	srv, err := StartServerOn(dir, conf, cpus, env...)
 	if err != nil {
 		return nil, at, err
@@ -125,6 +133,9 @@ func (b *Bench) startAloneOn(ctx context.Context, dir, role string, pods int, cp
 	}
 	if err == nil {
 		at.Received, err = srv.ReadBytes()
+	}
+	if err == nil {
+		at.SyncCPU, _ = cpuTimeSince(cpu, b.processNames(map[int]string{srv.PID(): "coredns"}))
 	}
 	if err == nil {
 		at.Allocated, err = srv.metric(ctx, "go_memstats_alloc_bytes_total")
