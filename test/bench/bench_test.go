@@ -386,7 +386,7 @@ func TestLargest(t *testing.T) {
 	for _, v := range full.memoryVariants(full.RelistPods) {
 		variants = append(variants, variant(v.role, v.env))
 	}
-	if want := []string{RolePodname, roleFullDecode, RoleKubernetes, roleGzipOn, roleGzipOff}; !slices.Equal(variants, want) {
+	if want := []string{RolePodname, roleFullDecode, RoleKubernetes, roleGzipOn, roleGzipOff, roleListWatch}; !slices.Equal(variants, want) {
 		t.Errorf("variants at the relist size %q, want %q", variants, want)
 	}
 	if n := len(full.memoryVariants(full.Sizes[0])); n != 3 {
@@ -488,7 +488,7 @@ func TestBuildReport(t *testing.T) {
 		}
 	}
 	if want := []string{"# Benchmarks", "## Summary", "## Machine and method", "## 1. Throughput", "## 2. Latency", "## 3. Memory",
-		"## 4. Sync", "### Compression", "## 5. Propagation under churn", "## 6. Relist after an API server restart", "## 7. Zone transfers", "### AXFR", "### IXFR",
+		"## 4. Sync", "### Compression", "### Watch-list or list", "## 5. Propagation under churn", "## 6. Relist after an API server restart", "## 7. Zone transfers", "### AXFR", "### IXFR",
 		"### A secondary under churn", "## 8. Go benchmarks of the plugin",
 		"## CPU profile of coredns while dnsperf saturates podname", "## Corefiles", "## Notes"}; !slices.Equal(headings, want) {
 		t.Errorf("headings:\n%s\nwant:\n%s", strings.Join(headings, "\n"), strings.Join(want, "\n"))
@@ -496,7 +496,7 @@ func TestBuildReport(t *testing.T) {
 	wantTables := []string{"| figure | podname | baseline |", "| plugin | QPS (median) |", "| plugin | p50 |", "| pods | podname heap |",
 		"| | podname | podname, full decode | kubernetes (pods verified) |", "| pods | podname | podname, full decode | kubernetes (pods verified) |",
 		"| pods | CPU podname | CPU podname, full decode | CPU kubernetes | allocated per pod, podname |", "| pods | kube-apiserver CPU, podname | podname, full decode | kubernetes | etcd CPU, podname |",
-		"| gzip | start to /ready | CPU time | bytes read |",
+		"| gzip | start to /ready | CPU time | bytes read |", "| pods come by | start to /ready | CPU time | bytes read |",
 		"| | podname p50 |",
 		"| | podname | kubernetes |", "| plugin | steady heap (median) | steady heap (max) | peak heap | peak / steady median | peak / steady max | peak / kubernetes peak |", "| pods | podname time |", "| pods | changes |", "| at BIND | changes |",
 		"| podname | heap in use |", "| benchmark | ns/op |"}
@@ -549,7 +549,10 @@ func TestBuildReport(t *testing.T) {
 		"| 150k | 4.50 s | 6.00 s | 7.50 s | 0.45 s | 0.60 s | 0.75 s |",
 		"| on | 2.10 s | 1.10 s | 95.4 MiB | 1,000 B | 2,000 B |",
 		"| off | 1.90 s | 0.90 s | 286.1 MiB | 3,000 B | 2,000 B |",
-		"| off / on | 0.90x | 0.82x | 3.00x | | 1.00x |",
+		"| off / on | 0.90x | 0.82x | 3.00x | | 1.00x | 1.00x |",
+		"| watch-list | 2.10 s | 1.10 s | 95.4 MiB | 1,000 B | 2,000 B | 300 B |",
+		"| list, then watch | 2.60 s | 1.30 s | 104.9 MiB | 1,100 B | 2,500 B | 330 B |",
+		"| list, then watch / watch-list | 1.24x | 1.18x | 1.10x | | 1.25x | 1.10x |",
 		"Without gzip, the sync took 0.20 s less and 0.20 s less of CPU time, and coredns read 3.00x the bytes.",
 		"At 150k pods, podname alone (the Corefile of section 3, on the same CPUs), one saturated run asking for all 150000 names, shuffled, after one name in 100 was checked: " +
 			"40,000 QPS (45,000 at 10k pods above, 0.89x), 0 lost, coredns 1.00 cores, dnsperf 0.50, 25.0 µs of coredns CPU per query.",
@@ -783,7 +786,8 @@ func fakeResults() *Results {
 			if size == cfg.RelistPods {
 				res.Memory = append(res.Memory,
 					sample(RolePodname, size, r, []string{envGzipOn}, 20, 10, 30, 300, 2000, 1000),
-					sample(RolePodname, size, r, []string{envGzipOff}, 18, 8, 30, 300, 2000, 3000))
+					sample(RolePodname, size, r, []string{envGzipOff}, 18, 8, 30, 300, 2000, 3000),
+					sample(RolePodname, size, r, []string{envListWatch}, 25, 12, 40, 330, 2500, 1100))
 			}
 		}
 	}
@@ -868,6 +872,38 @@ func fakeResults() *Results {
 			"BenchmarkSync/slim":            {"ns/op": {1.3e9}, "heap-B/pod": {395.4}, "relist-alloc-B/pod": {1241}},
 		}}
 	return res
+}
+
+// TestProblemsWatchLists: podname's sync at the size of the list variant must have streamed a
+// watch-list of pods, and the list variant's none; else section 4 measures what it does not say.
+func TestProblemsWatchLists(t *testing.T) {
+	res := fakeResults()
+	for i, s := range res.Memory {
+		if s.Pods == variantPods(res, roleListWatch) && s.variant() == RolePodname {
+			res.Memory[i].PodWatchLists = 1
+		}
+	}
+	watchLists := func() []string {
+		return slices.DeleteFunc(problems(res), func(p string) bool { return !strings.Contains(p, "watch-lists") })
+	}
+	if got := watchLists(); len(got) != 0 {
+		t.Fatalf("problems %q of syncs that took the paths they say", got)
+	}
+	for i, s := range res.Memory {
+		if s.variant() == roleListWatch && s.Run == 1 {
+			res.Memory[i].PodWatchLists = 1
+		}
+		if s.variant() == RolePodname && s.Pods == variantPods(res, roleListWatch) && s.Run == 0 {
+			res.Memory[i].PodWatchLists = 0
+		}
+	}
+	got := watchLists()
+	if want := []string{
+		"podname at 100000 pods, run 1: the API server served 0 watch-lists of pods during its sync, want 1",
+		"podname (KUBE_FEATURE_WatchListClient=false) at 100000 pods, run 2: the API server served 1 watch-lists of pods during its sync, want 0",
+	}; !slices.Equal(got, want) {
+		t.Fatalf("problems %q, want %q", got, want)
+	}
 }
 
 // TestProblemsSecondaryCheck: the primary's AXFR, checked before BIND follows it under churn,

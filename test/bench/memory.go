@@ -7,14 +7,18 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/podname/podname/test/harness"
 )
 
 // The environment of the benchmark-only switches of bin/coredns's podname: the old path that
-// decodes whole Pods then projects them, and gzip of API responses forced on or off.
+// decodes whole Pods then projects them, and gzip of API responses forced on or off; and
+// client-go's own switch of its streaming watch-list, off: a list, then a watch.
 const (
 	envFullDecode = "PODNAME_BENCH_DECODE=full"
 	envGzipOn     = "PODNAME_BENCH_COMPRESSION=on"
 	envGzipOff    = "PODNAME_BENCH_COMPRESSION=off"
+	envListWatch  = "KUBE_FEATURE_WatchListClient=false"
 )
 
 // variant names role run with env: the role alone with coredns's default environment.
@@ -44,6 +48,9 @@ type MemorySample struct {
 	// answering 200, by name: "coredns", the cluster's components ("kube-apiserver", "etcd",
 	// ...), the bench, and other processes. Absent in results of older runs.
 	SyncCPU map[string]time.Duration
+	// PodWatchLists is how many watch-lists of pods the API server served meanwhile (see
+	// podWatchLists): 1 when coredns streamed its list, 0 when it listed. 0 in older results.
+	PodWatchLists float64
 	// HeapInuse is go_memstats_heap_inuse_bytes after a forced GC; HeapInuseBeforeGC is the
 	// same read just before it, wherever the GC cycle happened to be.
 	HeapInuse, HeapInuseBeforeGC float64
@@ -71,7 +78,7 @@ func (b *Bench) Memory(ctx context.Context, role string, pods, run int, env ...s
 		return fail(err)
 	}
 	defer srv.Stop()
-	s.Sync, s.CPU, s.Allocated, s.Received, s.SyncCPU = at.Sync, at.CPU, at.Allocated, at.Received, at.SyncCPU
+	s.Sync, s.CPU, s.Allocated, s.Received, s.SyncCPU, s.PodWatchLists = at.Sync, at.CPU, at.Allocated, at.Received, at.SyncCPU, at.PodWatchLists
 	if s.HeapInuseBeforeGC, err = srv.HeapInuse(ctx); err != nil {
 		return fail(err)
 	}
@@ -95,9 +102,9 @@ func (b *Bench) Memory(ctx context.Context, role string, pods, run int, env ...s
 // atReady is what a coredns had spent when /ready first answered 200: the figures of
 // MemorySample of the same names.
 type atReady struct {
-	Sync, CPU           time.Duration
-	Allocated, Received float64
-	SyncCPU             map[string]time.Duration
+	Sync, CPU                          time.Duration
+	Allocated, Received, PodWatchLists float64
+	SyncCPU                            map[string]time.Duration
 }
 
 // startAlone starts coredns in dir on MemoryCorefile(role), on cpus (a taskset list, or any
@@ -114,6 +121,10 @@ func (b *Bench) startAloneOn(ctx context.Context, dir, role string, pods int, cp
 		return nil, at, err
 	}
 	conf, err := MemoryCorefile(role, b.kubeconfig)
+	if err != nil {
+		return nil, at, err
+	}
+	lists, err := b.podWatchLists(ctx)
 	if err != nil {
 		return nil, at, err
 	}
@@ -140,6 +151,11 @@ func (b *Bench) startAloneOn(ctx context.Context, dir, role string, pods int, cp
 	if err == nil {
 		at.Allocated, err = srv.metric(ctx, "go_memstats_alloc_bytes_total")
 	}
+	if err == nil {
+		var now float64
+		now, err = b.podWatchLists(ctx)
+		at.PodWatchLists = now - lists
+	}
 	if err == nil && role == RolePodname {
 		err = srv.WaitMetric(ctx, "coredns_podname_pods", nil, float64(pods))
 	}
@@ -148,4 +164,21 @@ func (b *Bench) startAloneOn(ctx context.Context, dir, role string, pods int, cp
 		return nil, at, err
 	}
 	return srv, at, nil
+}
+
+// podWatchLists is how many watch-lists of pods the API server has served: the count of
+// apiserver_watch_list_duration_seconds for pods on its /metrics (0 without a cluster).
+func (b *Bench) podWatchLists(ctx context.Context) (float64, error) {
+	if b.cluster == nil {
+		return 0, nil
+	}
+	raw, err := b.cluster.Client().CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("API server /metrics: %w", err)
+	}
+	n, _, err := harness.MetricSum(string(raw), "apiserver_watch_list_duration_seconds_count", map[string]string{"resource": "pods"})
+	if err != nil {
+		return 0, fmt.Errorf("API server /metrics: %w", err)
+	}
+	return n, nil
 }

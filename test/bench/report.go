@@ -398,6 +398,7 @@ var (
 	roleFullDecode = variant(RolePodname, []string{envFullDecode})
 	roleGzipOn     = variant(RolePodname, []string{envGzipOn})
 	roleGzipOff    = variant(RolePodname, []string{envGzipOff})
+	roleListWatch  = variant(RolePodname, []string{envListWatch})
 )
 
 func (w *reportWriter) memory() {
@@ -465,6 +466,7 @@ func (w *reportWriter) memory() {
 
 	w.sync(sizes)
 	w.compression()
+	w.listWatch()
 }
 
 func (w *reportWriter) sync(sizes []int) {
@@ -560,30 +562,60 @@ func wrapNote(label, note string) string {
 // compression is podname's sync with gzip of API responses forced on and off.
 func (w *reportWriter) compression() {
 	res := w.res
-	pods := 0
-	for _, s := range res.Memory {
-		if s.variant() == roleGzipOn {
-			pods = s.Pods
-		}
-	}
+	pods := variantPods(res, roleGzipOn)
 	if !w.heading("### Compression", pods > 0 && len(memoryValues(res, roleGzipOff, pods, syncOf)) > 0) {
 		return
 	}
 	w.p("podname at %s pods, as above, with `%s` and `%s` in its environment: the client's `DisableCompression` false (client-go's default, so the API server gzips its responses) and true. ", count(pods), envGzipOn, envGzipOff)
 	w.p("Bytes read is `rchar` of `/proc/PID/io` when `/ready` first answered: every byte coredns had read, its Corefile and kubeconfig and, nearly all of it, the API server's responses as TLS carried them. Medians of %s.\n\n", plural(len(memoryValues(res, roleGzipOn, pods, syncOf)), "run"))
-	w.p("| gzip | start to /ready | CPU time | bytes read | read per pod | allocated per pod |\n|---|---|---|---|---|---|\n")
-	allocBase := medianMemory(res, RoleWhoami, 0, allocatedOf)
+	w.variantRows(pods, "gzip", []variantRow{{"on", roleGzipOn}, {"off", roleGzipOff}})
 	med := func(role string, f func(MemorySample) float64) float64 { return medianMemory(res, role, pods, f) }
-	for _, row := range []struct{ name, role string }{{"on", roleGzipOn}, {"off", roleGzipOff}} {
-		w.p("| %s | %s | %s | %s | %s | %s |\n", row.name, seconds(time.Duration(med(row.role, syncOf))), seconds(time.Duration(med(row.role, cpuOf))),
-			mib(med(row.role, receivedOf)), nbytes(med(row.role, receivedOf)/float64(pods)), nbytes((med(row.role, allocatedOf)-allocBase)/float64(pods)))
-	}
-	w.p("| off / on | %s | %s | %s | | %s |\n\n", times(med(roleGzipOff, syncOf), med(roleGzipOn, syncOf)), times(med(roleGzipOff, cpuOf), med(roleGzipOn, cpuOf)),
-		times(med(roleGzipOff, receivedOf), med(roleGzipOn, receivedOf)), times(med(roleGzipOff, allocatedOf)-allocBase, med(roleGzipOn, allocatedOf)-allocBase))
 	dWall := time.Duration(med(roleGzipOff, syncOf) - med(roleGzipOn, syncOf))
 	dCPU := time.Duration(med(roleGzipOff, cpuOf) - med(roleGzipOn, cpuOf))
 	w.p("Without gzip, the sync took %s %s and %s %s of CPU time, and coredns read %s the bytes. Which podname uses, and why, is in the notes.\n\n",
 		seconds(dWall.Abs()), moreLess(dWall), seconds(dCPU.Abs()), moreLess(dCPU), times(med(roleGzipOff, receivedOf), med(roleGzipOn, receivedOf)))
+}
+
+// listWatch is podname's sync through a list then a watch, beside client-go's default, the
+// streaming watch-list.
+func (w *reportWriter) listWatch() {
+	pods := variantPods(w.res, roleListWatch)
+	if !w.heading("### Watch-list or list", pods > 0 && len(memoryValues(w.res, roleListWatch, pods, syncOf)) > 0) {
+		return
+	}
+	w.p("podname at %s pods, as above, and with `%s` in its environment: client-go then lists the pods (from the API server's watch cache) and watches from the list's version, ", count(pods), envListWatch)
+	w.p("the path it takes against an API server without watch-lists, instead of its default, the watch-list, which streams them as the initial events of a watch. The API server's count of the watch-lists of pods it served (`apiserver_watch_list_duration_seconds`) shows each sync took the path it is named for: the run fails otherwise. Medians of %s.\n\n", plural(len(memoryValues(w.res, roleListWatch, pods, syncOf)), "run"))
+	w.variantRows(pods, "pods come by", []variantRow{{"watch-list", RolePodname}, {"list, then watch", roleListWatch}})
+}
+
+// variantPods is the number of pods variant (one measured at one size only) ran at, or 0.
+func variantPods(res *Results, variant string) int {
+	for _, s := range res.Memory {
+		if s.variant() == variant {
+			return s.Pods
+		}
+	}
+	return 0
+}
+
+// variantRow is a row of variantRows: its name and the variant it shows.
+type variantRow struct{ name, role string }
+
+// variantRows writes the table of the sync of rows at pods, with the ratio of the second row to
+// the first.
+func (w *reportWriter) variantRows(pods int, what string, rows []variantRow) {
+	res := w.res
+	w.p("| %s | start to /ready | CPU time | bytes read | read per pod | allocated per pod | heap per pod |\n|---|---|---|---|---|---|---|\n", what)
+	allocBase, heapBase := medianMemory(res, RoleWhoami, 0, allocatedOf), medianMemory(res, RoleWhoami, 0, heapOf)
+	med := func(role string, f func(MemorySample) float64) float64 { return medianMemory(res, role, pods, f) }
+	for _, row := range rows {
+		w.p("| %s | %s | %s | %s | %s | %s | %s |\n", row.name, seconds(time.Duration(med(row.role, syncOf))), seconds(time.Duration(med(row.role, cpuOf))),
+			mib(med(row.role, receivedOf)), nbytes(med(row.role, receivedOf)/float64(pods)), nbytes((med(row.role, allocatedOf)-allocBase)/float64(pods)),
+			nbytes((med(row.role, heapOf)-heapBase)/float64(pods)))
+	}
+	a, b := rows[0].role, rows[1].role
+	w.p("| %s / %s | %s | %s | %s | | %s | %s |\n\n", rows[1].name, rows[0].name, times(med(b, syncOf), med(a, syncOf)), times(med(b, cpuOf), med(a, cpuOf)),
+		times(med(b, receivedOf), med(a, receivedOf)), times(med(b, allocatedOf)-allocBase, med(a, allocatedOf)-allocBase), times(med(b, heapOf)-heapBase, med(a, heapOf)-heapBase))
 }
 
 // moreLess says whether d is more or less.

@@ -481,11 +481,13 @@ type memoryVariant struct {
 }
 
 // memoryVariants are what memoryAt measures at size: podname, podname decoding whole Pods,
-// and the kubernetes plugin; at RelistPods also podname with gzip forced on and off.
+// and the kubernetes plugin; at RelistPods also podname with gzip forced on and off, and
+// listing then watching instead of client-go's default watch-list.
 func (c Config) memoryVariants(size int) []memoryVariant {
 	vs := []memoryVariant{{RolePodname, nil}, {RolePodname, []string{envFullDecode}}, {RoleKubernetes, nil}}
 	if size == c.RelistPods {
-		vs = append(vs, memoryVariant{RolePodname, []string{envGzipOn}}, memoryVariant{RolePodname, []string{envGzipOff}})
+		vs = append(vs, memoryVariant{RolePodname, []string{envGzipOn}}, memoryVariant{RolePodname, []string{envGzipOff}},
+			memoryVariant{RolePodname, []string{envListWatch}})
 	}
 	return vs
 }
@@ -581,6 +583,19 @@ func (b *Bench) clusterState(ctx context.Context, pods int) ClusterState {
 // problems lists wrong answers and failures in res.
 func problems(res *Results) []string {
 	var out []string
+	// Section 4's "watch-list or list" must measure what it says: podname streams its list at
+	// that size, and lists with the switch.
+	if pods := variantPods(res, roleListWatch); pods > 0 {
+		for _, s := range res.Memory {
+			if s.Pods != pods || (s.variant() != RolePodname && s.variant() != roleListWatch) {
+				continue
+			}
+			if want := map[bool]float64{true: 0, false: 1}[s.variant() == roleListWatch]; s.PodWatchLists != want {
+				out = append(out, fmt.Sprintf("%s at %d pods, run %d: the API server served %.0f watch-lists of pods during its sync, want %.0f",
+					s.variant(), pods, s.Run+1, s.PodWatchLists, want))
+			}
+		}
+	}
 	if t := res.Throughput; t != nil {
 		for role, v := range t.Verified {
 			if v.Wrong > 0 {
