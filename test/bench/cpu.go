@@ -2,6 +2,7 @@ package bench
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,6 +23,9 @@ type cpuSnapshot struct {
 	at    time.Time
 	ticks map[int]int64
 }
+
+// otherProcesses is the name of the processes not named, summed.
+const otherProcesses = "other processes"
 
 // clockTick is USER_HZ, 100 on every Linux this runs on.
 const clockTick = 10 * time.Millisecond
@@ -88,7 +92,7 @@ func cpuTimeSince(s cpuSnapshot, names map[int]string) (map[string]time.Duration
 		}
 		name, ok := names[pid]
 		if !ok {
-			name = "other processes"
+			name = otherProcesses
 		}
 		byName[name] += time.Duration(d) * clockTick
 	}
@@ -118,4 +122,48 @@ func formatCPU(uses []CPUUse) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// Before each coredns whose start it measures, the bench waits for the cluster's own processes
+// to go quiet: one still catching up with pods just created (kwok setting their status, a
+// controller relisting) would share the cores with the sync being measured.
+const (
+	settleCores   = 0.25 // the cluster's processes together, at most
+	settleWindow  = 500 * time.Millisecond
+	settleQuiet   = 2 // windows in a row
+	settleTimeout = 2 * time.Minute
+)
+
+// settle waits until the cluster's processes have used under settleCores together over
+// settleQuiet windows in a row. After settleTimeout it logs how busy they were and goes on.
+func (b *Bench) settle(ctx context.Context) error {
+	if b.cluster == nil {
+		return nil
+	}
+	names := map[int]string{}
+	for name, pid := range b.cluster.PIDs() {
+		names[pid] = name
+	}
+	deadline := time.Now().Add(settleTimeout)
+	for quiet := 0; quiet < settleQuiet; {
+		s := snapshotCPU()
+		if err := sleepCtx(ctx, settleWindow); err != nil {
+			return err
+		}
+		uses := cpuSince(s, names)
+		busy := 0.0
+		for _, u := range uses {
+			if u.Name != otherProcesses {
+				busy += u.Cores
+			}
+		}
+		if quiet++; busy >= settleCores {
+			quiet = 0
+		}
+		if quiet < settleQuiet && time.Now().After(deadline) {
+			b.logf("cluster still busy after %s, measuring anyway: %s", settleTimeout, formatCPU(uses))
+			return nil
+		}
+	}
+	return nil
 }

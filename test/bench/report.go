@@ -410,7 +410,8 @@ func (w *reportWriter) memory() {
 		return
 	}
 	w.p("A coredns serving one plugin alone (podname; or the *kubernetes* plugin with `pods verified`, so it watches pods too; or *whoami*, watching nothing, for the baseline), ")
-	w.p("one process at a time, started after the pods exist. Once `/ready` answers (and, for podname, `coredns_podname_pods` equals the pod count) the bench reads ")
+	w.p("one process at a time, started after the pods exist and the cluster's own processes have gone quiet (under %.2f cores together for %s; the log says when they did not within %s). Once", settleCores, settleQuiet*settleWindow, settleTimeout)
+	w.p(" `/ready` answers (and, for podname, `coredns_podname_pods` equals the pod count) the bench reads ")
 	w.p("`go_memstats_heap_inuse_bytes` from `/metrics`, forces a GC through the *pprof* plugin (`/debug/pprof/heap?gc=1`), reads it again (the figure below: live data, not wherever the GC cycle was), and reads `VmRSS` from `/proc/PID/status`. ")
 	w.p("Bytes per pod is the least-squares slope over the sizes; B/pod at a size is (heap - whoami's heap) / pods. ")
 	w.p("*podname, full decode* is the same binary with `%s` in its environment: its pod watch decodes whole `v1.Pod`s and then projects them, the path before the slim decoder.\n\n", envFullDecode)
