@@ -13,7 +13,7 @@ import (
 // NOTIFYs to the plugin's secondaries (sent once the stanza runs).
 func (p *PodName) startZones(w *watch) {
 	p.zs = newZoneSet(p.Zones, p.inZone)
-	p.zs.podsSynced = func() uint64 { return parseRV(w.podCtl.LastSyncResourceVersion()) }
+	p.zs.podsSynced = w.podsSynced
 	p.zs.servicesSynced = func() uint64 { return parseRV(w.svcs.LastSyncResourceVersion()) }
 	if p.xfrOpts.plugin == nil {
 		return

@@ -3,6 +3,7 @@ package podname
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	api "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/cache"
@@ -28,7 +29,11 @@ type podStore struct {
 	// carries: a Replace flips it, and the pods it does not list keep
 	// the old one.
 	listed bool
-	subs   map[*podSub]struct{}
+	// listedRV is the resourceVersion of the latest Replace's list. What
+	// a Replace hands the stanzas stands for it, but the reflector records
+	// it as synced only once Replace has returned: see watch.podsSynced.
+	listedRV atomic.Uint64
+	subs     map[*podSub]struct{}
 
 	synced    chan struct{} // closed by the first Replace
 	closed    chan struct{} // closed by Close
@@ -193,7 +198,7 @@ func (s *podStore) remove(gone *podObject) {
 // Replace implements cache.ReflectorStore: a list's pods are put in turn,
 // and those held but not listed are deleted, found by their mark (see
 // podStore.listed) rather than with a set of the listed.
-func (s *podStore) Replace(list []any, _ string) error {
+func (s *podStore) Replace(list []any, rv string) error {
 	// Every item is projected before any is put: a list that fails
 	// leaves the store as it was, every pod with the same mark.
 	for i, obj := range list {
@@ -205,6 +210,9 @@ func (s *podStore) Replace(list []any, _ string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if v := parseRV(rv); v > s.listedRV.Load() {
+		s.listedRV.Store(v)
+	}
 	initial := !s.HasSynced()
 	s.listed = !s.listed
 	for _, obj := range list {

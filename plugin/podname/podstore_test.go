@@ -213,3 +213,30 @@ func TestDecodeReusesHeld(t *testing.T) {
 		}
 	}
 }
+
+// TestPodsSyncedDuringReplace: what a Replace hands the stanzas stands for
+// the list's version, which the reflector records only once Replace has
+// returned; the watch reports it from the start of the replay, and keeps
+// it once the first list is in (the zones' serials start from it).
+func TestPodsSyncedDuringReplace(t *testing.T) {
+	pods := newPodStore()
+	w := &watch{pods: pods, podCtl: cache.New(&cache.Config{Queue: pods})} // never run: no version of its own
+	var seen []uint64
+	pods.subscribe(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { seen = append(seen, w.podsSynced()) },
+		DeleteFunc: func(any) { seen = append(seen, w.podsSynced()) },
+	})
+	a := project(newPod("default", "a", []string{"10.0.0.1"}, resourceVersion(40)))
+	if err := pods.Replace([]any{a}, "500"); err != nil {
+		t.Fatal(err)
+	}
+	if err := pods.Replace(nil, "600"); err != nil { // a relist without a
+		t.Fatal(err)
+	}
+	if err := pods.Replace(nil, ""); err != nil { // a list without a version moves nothing back
+		t.Fatal(err)
+	}
+	if want := []uint64{500, 600}; fmt.Sprint(seen) != fmt.Sprint(want) || w.podsSynced() != 600 {
+		t.Fatalf("synced versions during the replays %v, then %d; want %v, then 600", seen, w.podsSynced(), want)
+	}
+}

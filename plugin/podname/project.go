@@ -171,8 +171,9 @@ func (o *podObject) GetAnnotations() map[string]string {
 // SetResourceVersion implements metav1.Object.
 func (o *podObject) SetResourceVersion(string) {}
 
-// DeepCopyObject implements runtime.Object. The projection is never
-// mutated once stored, so a shallow copy is a deep one.
+// DeepCopyObject implements runtime.Object. A projection's strings, slices
+// and labels never change once made (the store changes only rv, readySince
+// and listed, in place), so a shallow copy is a deep one.
 func (o *podObject) DeepCopyObject() runtime.Object {
 	c := *o
 	return &c

@@ -161,6 +161,14 @@ func startWatch(key string, client kubernetes.Interface, selector string) (*watc
 	return w, nil
 }
 
+// podsSynced is the resourceVersion the pods are synced to: the reflector's,
+// or the list the store is replaying, which the reflector records only once
+// the replay is done (a relist's changes, and the first list's serial, stand
+// for the list's version).
+func (w *watch) podsSynced() uint64 {
+	return max(parseRV(w.podCtl.LastSyncResourceVersion()), w.pods.listedRV.Load())
+}
+
 // stopped reports whether the pods' controller and the services' informer
 // have stopped.
 func (w *watch) stopped() bool {
