@@ -154,11 +154,17 @@ func (d slimDecoder) Decode(data []byte, gvk *schema.GroupVersionKind, into runt
 	var got *schema.GroupVersionKind
 	if v, kind, raw, ok := envelope(data); d.wire && ok && bytes.Equal(v, versionV1) &&
 		(bytes.Equal(kind, kindPod) || bytes.Equal(kind, kindPodList)) {
+		// A held projection is handed back only as itself: copied into
+		// another object, it would be read outside the store's lock.
+		held := d.held
+		if into != nil {
+			held = nil
+		}
 		var err error
 		if bytes.Equal(kind, kindPod) {
-			out, err = decodePod(raw, d.held)
+			out, err = decodePod(raw, held)
 		} else {
-			out, err = decodePodList(raw, d.held)
+			out, err = decodePodList(raw, held)
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("decode %s: %w", kind, err)
