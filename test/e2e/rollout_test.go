@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,7 +41,7 @@ const (
 // the SOA minimum (5s) when the first question beats the index, which is
 // what a client that asks that early sees.
 func TestRollout(t *testing.T) {
-	ns := harness.Namespace(t, kube.Client(), "rollout")
+	ns := harness.Namespace(t, kube.Client(), fmt.Sprintf("rollout-%d", rollouts.Add(1)))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	deployments := kube.Client().AppsV1().Deployments(ns)
@@ -69,24 +70,29 @@ func TestRollout(t *testing.T) {
 
 	scale(ctx, t, ns, 0)
 	harness.Running(ctx, t, kube.Client(), ns, "app=ws", 0)
-	delays := f.finish(t)
+	delays, unanswered := f.finish(t)
 
 	// 2 pods from the rollout, 18 from scaling up; a count off means the
 	// watch missed pods or the deployment made some it should not have.
 	var stats []string
 	for _, s := range servers {
 		d := delays[s.name]
-		if len(d) != 20 {
-			t.Errorf("%s: followed %d new pods, want 20", s.name, len(d))
+		if n := len(d) + unanswered[s.name]; n != 20 || len(d) == 0 {
+			t.Errorf("%s: followed %d new pods, %d of them answered; want 20", s.name, n, len(d))
 			continue
 		}
 		slices.Sort(d)
-		stats = append(stats, fmt.Sprintf("%s p50=%s p99=%s max=%s",
-			s.name, quantile(d, 0.50).Round(10*time.Microsecond), quantile(d, 0.99).Round(10*time.Microsecond), d[len(d)-1].Round(10*time.Microsecond)))
+		stats = append(stats, fmt.Sprintf("%s n=%d p50=%s p99=%s max=%s, %d deleted before their first answer",
+			s.name, len(d), quantile(d, 0.50).Round(10*time.Microsecond), quantile(d, 0.99).Round(10*time.Microsecond),
+			d[len(d)-1].Round(10*time.Microsecond), unanswered[s.name]))
 	}
-	t.Logf("propagation: %s (n=20 new pods each, pod watch event with the IP to first correct A answer, polled every %s)",
+	t.Logf("propagation: %s (new pods: pod watch event with the IP to first correct A answer, polled every %s)",
 		strings.Join(stats, "; "), firstPoll)
 }
+
+// rollouts numbers TestRollout's runs: each has a namespace of its own,
+// so -count=N runs it again while the last run's namespace terminates.
+var rollouts atomic.Int32
 
 // dnsServer is a running coredns by the example it runs.
 type dnsServer struct{ name, addr string }
@@ -227,16 +233,21 @@ func (f *podFollowers) fail(err error) {
 }
 
 // follow asks the pod's name until it first answers, then while the pod
-// lives, then until it is NXDOMAIN after the pod is gone.
+// lives, then until it is NXDOMAIN after the pod is gone. A pod may be
+// deleted at any step, even before its first answer: TestRollout starts
+// the rollout as soon as the followers start, and it deletes the old pods
+// within half a second, while a loaded machine may still be running their
+// followers' first dig. So an NXDOMAIN is wrong only while the API server
+// holds the pod undeleted at that moment.
 func (f *podFollowers) follow(ctx context.Context, fl *follower) error {
 	name := fl.name + "." + zone
 	want := addresses(fl.ip)
 	gone := nxdomain(zone)
 
-	// Until the first correct answer only NXDOMAIN may come first.
+	// Until the first correct answer only NXDOMAIN may come.
 	ask := func() (*dns.Msg, error) { return harness.Query(fl.server.addr, name, dns.TypeA) }
 	deadline := time.Now().Add(answerLimit)
-	for {
+	for !isClosed(fl.gone) {
 		r, err := ask()
 		if err != nil {
 			return err
@@ -250,36 +261,35 @@ func (f *podFollowers) follow(ctx context.Context, fl *follower) error {
 			return fmt.Errorf("pod %s (%s), before its first answer: %w", name, fl.ip, want(r))
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("pod %s (%s) not answered within %s: %w", name, fl.ip, answerLimit, want(r))
+			if err := f.deleted(ctx, fl); err != nil {
+				return fmt.Errorf("pod %s (%s) not answered within %s (%w): %w", name, fl.ip, answerLimit, err, want(r))
+			}
+			break
 		}
 		if err := pause(ctx, firstPoll); err != nil {
 			return fmt.Errorf("pod %s, before its first answer: %w", name, err)
 		}
 	}
-	if r, err := digMsg(fl.server.addr, name, "A"); err != nil {
-		return err
-	} else if err := want(r); err != nil {
-		return fmt.Errorf("dig %s after the Go client had it: %w", name, err)
+	if isClosed(fl.resolved) {
+		r, err := digMsg(fl.server.addr, name, "A")
+		if err != nil {
+			return err
+		}
+		if err := f.live(ctx, fl, r); err != nil {
+			return fmt.Errorf("dig %s after the Go client had it: %w", name, err)
+		}
 	}
 
-	// While the pod lives, it answers; NXDOMAIN is allowed only once the
-	// API server shows it deleting (the plugin's watch may see it first).
+	// While the watch shows the pod undeleted, it answers, or NXDOMAIN
+	// once the API server shows it deleting (podname's watch may see it
+	// first).
 	for !isClosed(fl.gone) {
 		r, err := ask()
 		if err != nil {
 			return err
 		}
-		if want(r) != nil {
-			if r.Rcode != dns.RcodeNameError {
-				return fmt.Errorf("live pod %s (%s): %w", name, fl.ip, want(r))
-			}
-			pod, err := kube.Client().CoreV1().Pods(f.ns).Get(ctx, fl.name, meta.GetOptions{})
-			if err == nil && pod.DeletionTimestamp == nil {
-				return fmt.Errorf("live pod %s (%s) got NXDOMAIN while the API server holds it undeleted", name, fl.ip)
-			}
-			if err != nil && !apierrors.IsNotFound(err) {
-				return fmt.Errorf("get pod %s/%s: %w", f.ns, fl.name, err)
-			}
+		if err := f.live(ctx, fl, r); err != nil {
+			return err
 		}
 		if err := pause(ctx, followPoll); err != nil {
 			return fmt.Errorf("live pod %s (%s), still undeleted by the watch: %w", name, fl.ip, err)
@@ -310,6 +320,37 @@ func (f *podFollowers) follow(ctx context.Context, fl *follower) error {
 		return err
 	} else if err := gone(r); err != nil {
 		return fmt.Errorf("dig %s after the Go client had NXDOMAIN: %w", name, err)
+	}
+	return nil
+}
+
+// live judges an answer for fl's pod while the watch shows it undeleted:
+// its IP, or NXDOMAIN if the API server now has it deleting or deleted.
+func (f *podFollowers) live(ctx context.Context, fl *follower, r *dns.Msg) error {
+	want := addresses(fl.ip)
+	if want(r) == nil {
+		return nil
+	}
+	if r.Rcode != dns.RcodeNameError {
+		return fmt.Errorf("live pod %s (%s): %w", fl.name, fl.ip, want(r))
+	}
+	if err := f.deleted(ctx, fl); err != nil {
+		return fmt.Errorf("pod %s (%s) got NXDOMAIN: %w", fl.name, fl.ip, err)
+	}
+	return nil
+}
+
+// deleted returns nil if the API server has fl's pod deleting or deleted,
+// else an error that says it holds the pod undeleted.
+func (f *podFollowers) deleted(ctx context.Context, fl *follower) error {
+	pod, err := kube.Client().CoreV1().Pods(f.ns).Get(ctx, fl.name, meta.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil
+	case err != nil:
+		return fmt.Errorf("get pod %s/%s: %w", f.ns, fl.name, err)
+	case pod.DeletionTimestamp == nil:
+		return fmt.Errorf("the API server holds pod %s/%s undeleted", f.ns, fl.name)
 	}
 	return nil
 }
@@ -361,10 +402,11 @@ func (f *podFollowers) waitSettled(ctx context.Context, t *testing.T, live, gone
 }
 
 // finish waits for every follower to see its pod gone and its name
-// NXDOMAIN, ends the watch, fails t on any error, and returns the
-// propagation delays of the pods that appeared after the watch started, by
-// server.
-func (f *podFollowers) finish(t *testing.T) map[string][]time.Duration {
+// NXDOMAIN, ends the watch, and fails t on any error. It returns, by
+// server, the propagation delays of the pods that appeared after the watch
+// started and were answered, and how many such pods were deleted before
+// their first answer.
+func (f *podFollowers) finish(t *testing.T) (delays map[string][]time.Duration, unanswered map[string]int) {
 	t.Helper()
 	f.wg.Wait()
 	f.cancel()
@@ -374,15 +416,19 @@ func (f *podFollowers) finish(t *testing.T) map[string][]time.Duration {
 	if len(f.errs) > 0 {
 		t.Fatal(errors.Join(f.errs...))
 	}
-	delays := map[string][]time.Duration{}
+	delays, unanswered = map[string][]time.Duration{}, map[string]int{}
 	for _, fls := range f.byName {
 		for _, fl := range fls {
-			if fl.isNew {
+			switch {
+			case !fl.isNew:
+			case isClosed(fl.resolved):
 				delays[fl.server.name] = append(delays[fl.server.name], fl.delay)
+			default:
+				unanswered[fl.server.name]++
 			}
 		}
 	}
-	return delays
+	return delays, unanswered
 }
 
 func isClosed(c chan struct{}) bool {

@@ -187,7 +187,7 @@ func TestSecondaries(t *testing.T) {
 	samePTRs(t, primary.Addr(), secs, allIPs(live))
 	scale(ctx, t, ns, 0)
 	harness.Running(ctx, t, kube.Client(), ns, "app=ws", 0)
-	delays := f.finish(t)
+	delays, _ := f.finish(t)
 	for _, s := range []string{"bind", "knot"} {
 		d := slices.Sorted(slices.Values(delays[s]))
 		if len(d) == 0 {
