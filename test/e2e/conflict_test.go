@@ -132,14 +132,6 @@ func waitNextSecond(ctx context.Context, t *testing.T, pod *corev1.Pod) {
 	}
 }
 
-// waitConflicts waits until coredns_podname_conflicts for zone is n.
-func waitConflicts(ctx context.Context, t *testing.T, c *harness.CoreDNS, n float64) {
-	t.Helper()
-	if err := c.WaitMetric(ctx, "coredns_podname_conflicts", map[string]string{"zone": dns.Fqdn(zone)}, n); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // watchName asks for name's A record every 10ms until the returned stop is
 // called, which reports every answer that was not exactly ip. Stop first
 // waits for two more answers, so at least one question asked wholly after

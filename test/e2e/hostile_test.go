@@ -67,14 +67,16 @@ func exchangeRaw(t *testing.T, addr string, wire []byte) (rcode int, ok bool) {
 // and the server keeps answering correctly after every one.
 func TestHostileQueries(t *testing.T) {
 	ns := harness.Namespace(t, kube.Client(), "hostile")
-	pod := harness.CreatePod(t, kube.Client(), ns, "ws-0")
+	// A name no other test of the package uses: a namespace another test
+	// left is deleted in the background, and its older pod would win it.
+	pod := harness.CreatePod(t, kube.Client(), ns, "hostile-0")
 	c := harness.StartExample(t, "Corefile", kube.Kubeconfig())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := c.WaitReady(ctx); err != nil {
 		t.Fatal(err)
 	}
-	good := "ws-0." + zone + "."
+	good := "hostile-0." + zone + "."
 	if _, err := harness.WaitAnswer(ctx, c.Addr(), good, dns.TypeA, func(r *dns.Msg) bool {
 		return slices.Equal(harness.Addresses(r), []string{pod.Status.PodIP})
 	}); err != nil {
@@ -107,10 +109,10 @@ func TestHostileQueries(t *testing.T) {
 		{"name of 255 octets", wireQuery(2, 1, atLimit, dns.TypeA, dns.ClassINET), []int{dns.RcodeNameError}},
 		{"label over 63", wireQuery(3, 1, append([]string{strings.Repeat("c", 64)}, zoneLabels...), dns.TypeA, dns.ClassINET), []int{dns.RcodeFormatError}},
 		{"QDCOUNT 0", wireQuery(4, 0, nil, 0, 0), []int{dns.RcodeFormatError}},
-		{"QDCOUNT 2", wireQuery(5, 2, []string{"ws-0", "mgmt", "pix", "yun", "com"}, dns.TypeA, dns.ClassINET), []int{dns.RcodeFormatError}},
-		{"class CHAOS", wireQuery(6, 1, []string{"ws-0", "mgmt", "pix", "yun", "com"}, dns.TypeA, dns.ClassCHAOS), []int{dns.RcodeRefused}},
-		{"class NONE", wireQuery(7, 1, []string{"ws-0", "mgmt", "pix", "yun", "com"}, dns.TypeA, dns.ClassNONE), []int{dns.RcodeRefused}},
-		{"unknown type", wireQuery(8, 1, []string{"ws-0", "mgmt", "pix", "yun", "com"}, 65280, dns.ClassINET), []int{dns.RcodeSuccess}},
+		{"QDCOUNT 2", wireQuery(5, 2, []string{"hostile-0", "mgmt", "pix", "yun", "com"}, dns.TypeA, dns.ClassINET), []int{dns.RcodeFormatError}},
+		{"class CHAOS", wireQuery(6, 1, []string{"hostile-0", "mgmt", "pix", "yun", "com"}, dns.TypeA, dns.ClassCHAOS), []int{dns.RcodeRefused}},
+		{"class NONE", wireQuery(7, 1, []string{"hostile-0", "mgmt", "pix", "yun", "com"}, dns.TypeA, dns.ClassNONE), []int{dns.RcodeRefused}},
+		{"unknown type", wireQuery(8, 1, []string{"hostile-0", "mgmt", "pix", "yun", "com"}, 65280, dns.ClassINET), []int{dns.RcodeSuccess}},
 		{"AXFR over UDP", wireQuery(9, 1, zoneLabels, dns.TypeAXFR, dns.ClassINET), []int{dns.RcodeRefused}},
 		{"truncated header", []byte{0, 10, 1, 0, 0, 1}, nil},
 		{"question cut short", wireQuery(11, 1, []string{"ws-0", "mgmt"}, dns.TypeA, dns.ClassINET)[:20], []int{dns.RcodeFormatError}},
