@@ -62,9 +62,10 @@ type ChurnResult struct {
 	Appear, Vanish map[string][]float64
 	// Wrong counts answers naming an address other than the pod's; Failed answers with
 	// another RCODE than NOERROR or NXDOMAIN, or no answer; Timeouts names that did not get
-	// there within churnLimit.
-	Wrong, Failed, Timeouts map[string]int
-	Bad                     []string
+	// there within churnLimit; Unshown pods deleted before their name first answered, which
+	// a target that lags by more than a pod's life (BIND, in the smoke run) may meet.
+	Wrong, Failed, Timeouts, Unshown map[string]int
+	Bad                              []string
 	// Secondary is BIND following a second podname, with the transfer plugin, through the
 	// podname pass (role RoleBIND in the maps above); nil if the budget left it out.
 	Secondary *SecondaryResult
@@ -77,9 +78,10 @@ type churnRun struct {
 	name    func(i int) string
 	first   int // the first pod index of the pass
 
-	mu  sync.Mutex
-	res *ChurnResult
-	wg  sync.WaitGroup
+	mu      sync.Mutex
+	res     *ChurnResult
+	deleted map[int]chan struct{} // closed once the watch shows pod i deleted
+	wg      sync.WaitGroup
 }
 
 // churnTarget is a server a pass asks for the pods' names.
@@ -101,7 +103,7 @@ func (b *Bench) Churn(ctx context.Context, rate, seconds, pool, background, seco
 		Created: map[string]int{}, Deleted: map[string]int{}, Elapsed: map[string]time.Duration{},
 		CPU: map[string][]CPUUse{}, Corefile: map[string]string{},
 		Appear: map[string][]float64{}, Vanish: map[string][]float64{},
-		Wrong: map[string]int{}, Failed: map[string]int{}, Timeouts: map[string]int{}}
+		Wrong: map[string]int{}, Failed: map[string]int{}, Timeouts: map[string]int{}, Unshown: map[string]int{}}
 	first := 0
 	for _, role := range []string{RolePodname, RoleKubernetes} {
 		every := 0
@@ -150,7 +152,7 @@ func (b *Bench) churnPass(ctx context.Context, res *ChurnResult, role string, fi
 	if err := srv.WaitReady(wctx); err != nil {
 		return err
 	}
-	c := &churnRun{ctx: ctx, res: res, first: first, name: func(i int) string {
+	c := &churnRun{ctx: ctx, res: res, first: first, deleted: map[int]chan struct{}{}, name: func(i int) string {
 		if role == RoleKubernetes {
 			return fmt.Sprintf("%s.%s.%s.svc.cluster.local", churnPodName(i), churnNamespace, churnNamespace)
 		}
@@ -306,6 +308,7 @@ func (c *churnRun) follow(w watch.Interface, changes int) error {
 			c.start(i, now, true)
 		case watch.Deleted:
 			gone++
+			close(c.deletedCh(i))
 			c.start(i, now, false)
 		}
 		if appeared == changes && gone == changes {
@@ -324,18 +327,31 @@ func churnIndex(name string) (int, bool) {
 	return i, true
 }
 
+// deletedCh is closed once the watch shows pod i deleted.
+func (c *churnRun) deletedCh(i int) chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := c.deleted[i]
+	if ch == nil {
+		ch = make(chan struct{})
+		c.deleted[i] = ch
+	}
+	return ch
+}
+
 // start measures the change of pod i seen at seen at every target that follows the pod.
 func (c *churnRun) start(i int, seen time.Time, appear bool) {
 	for _, t := range c.targets {
 		if i%t.every == 0 {
-			c.wg.Go(func() { c.measure(t, c.name(i), churnIP(i), seen, appear) })
+			c.wg.Go(func() { c.measure(t, c.name(i), churnIP(i), seen, appear, c.deletedCh(i)) })
 		}
 	}
 }
 
 // measure asks t for name until it resolves to ip (appear) or is NXDOMAIN (not appear), and
-// records the delay since seen.
-func (c *churnRun) measure(t churnTarget, name string, ip netip.Addr, seen time.Time, appear bool) {
+// records the delay since seen. A pod deleted (deleted closed) before its name answered ends
+// its appear measurement at the next NXDOMAIN: that answer is right, and it counts as unshown.
+func (c *churnRun) measure(t churnTarget, name string, ip netip.Addr, seen time.Time, appear bool, deleted <-chan struct{}) {
 	role := t.role
 	interval := t.first
 	timer := time.NewTimer(0)
@@ -361,6 +377,9 @@ func (c *churnRun) measure(t churnTarget, name string, ip netip.Addr, seen time.
 				c.res.Vanish[role] = append(c.res.Vanish[role], now.Sub(seen).Seconds())
 			}
 			c.mu.Unlock()
+			return
+		case appear && a.Rcode == dns.RcodeNameError && closed(deleted):
+			c.count(c.res.Unshown, role, "")
 			return
 		case a.Rcode != dns.RcodeSuccess && a.Rcode != dns.RcodeNameError:
 			c.count(c.res.Failed, role, "")
@@ -430,5 +449,15 @@ func waitChan(ctx context.Context, errc <-chan error, d time.Duration) error {
 		return fmt.Errorf("watch of %s: not every change seen within %s", churnNamespace, d)
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// closed reports whether ch is closed.
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }

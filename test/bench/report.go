@@ -743,7 +743,8 @@ func (w *reportWriter) churn() {
 	for _, row := range []struct {
 		name string
 		m    map[string]int
-	}{{"wrong answers (must be 0)", c.Wrong}, {"failed queries (SERVFAIL, timeout)", c.Failed}, {fmt.Sprintf("names not right within %s", churnLimit), c.Timeouts}} {
+	}{{"wrong answers (must be 0)", c.Wrong}, {"failed queries (SERVFAIL, timeout)", c.Failed}, {fmt.Sprintf("names not right within %s", churnLimit), c.Timeouts},
+		{"pods deleted before their name answered", c.Unshown}} {
 		w.p("| %s | %d | %d |\n", row.name, row.m[RolePodname], row.m[RoleKubernetes])
 	}
 	if len(c.Bad) > 0 {
@@ -1004,7 +1005,8 @@ func (w *reportWriter) secondary() {
 		w.p("| %s | %d | %s | %s | %s | %s | < %s |\n", row.name, len(row.bind), millis(Percentile(row.bind, 50)), millis(Percentile(row.bind, 99)),
 			millis(Max(row.bind)), millis(Percentile(row.own, 99)), seconds(targetSecondaryLag99))
 	}
-	w.p("\nAt BIND: %d wrong answers (must be 0), %d failed queries, %d names not right within %s.\n\n", c.Wrong[RoleBIND], c.Failed[RoleBIND], c.Timeouts[RoleBIND], churnLimit)
+	w.p("\nAt BIND: %d wrong answers (must be 0), %d failed queries, %d names not right within %s, %d pods deleted before their name answered.\n\n",
+		c.Wrong[RoleBIND], c.Failed[RoleBIND], c.Timeouts[RoleBIND], churnLimit, c.Unshown[RoleBIND])
 
 	incr := 0
 	var msgs, recs int
