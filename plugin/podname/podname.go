@@ -92,11 +92,7 @@ func (p *PodName) start() error {
 	p.startZones(w)
 	p.syncedCh = make(chan struct{})
 	p.stopCh = make(chan struct{})
-	reg := w.subscribe(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { p.onPod(nil, asPod(obj)) },
-		UpdateFunc: func(old, cur any) { p.onPod(asPod(old), asPod(cur)) },
-		DeleteFunc: func(obj any) { p.onPod(asPod(obj), nil) },
-	})
+	reg := w.subscribe(p.podEvents())
 	svcReg, err := w.subscribeServices(p.serviceEvents())
 	if err != nil {
 		w.unsubscribe(reg)
@@ -133,6 +129,15 @@ func (p *PodName) stop() error {
 		p.releaseSeries()
 	})
 	return err
+}
+
+// podEvents hands the shared watch's pod changes to onPod.
+func (p *PodName) podEvents() cache.ResourceEventHandler {
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { p.onPod(nil, asPod(obj)) },
+		UpdateFunc: func(old, cur any) { p.onPod(asPod(old), asPod(cur)) },
+		DeleteFunc: func(obj any) { p.onPod(asPod(obj), nil) },
+	}
 }
 
 // onPod applies one pod event to the index and the zones' serials.
