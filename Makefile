@@ -1,6 +1,8 @@
 # podname: a CoreDNS plugin and a CoreDNS build that carries it.
 
 GO      ?= go
+# test/ is a module of its own: the bench's plotting and the harness stay out of the plugin's.
+GOTEST  := $(GO) -C test
 BIN     ?= bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/coredns/coredns/coremain.GitCommit=podname-$(VERSION)
@@ -35,7 +37,7 @@ build: ## bin/coredns with every in-tree plugin plus podname
 
 demo: build tools deps ## the seed's Deployment on a local cluster, answered on 127.0.0.1:1053 until Ctrl-C
 	@echo "make demo: compiling test/demo (a minute the first time), then it starts the cluster"
-	$(GO) run ./test/demo $(DEMO_ARGS)
+	$(GOTEST) run ./demo $(DEMO_ARGS)
 
 demo-once: ## make demo, exiting after the answers are printed and checked
 	$(MAKE) demo DEMO_ARGS=-once
@@ -88,9 +90,11 @@ test: lint unit fuzz e2e deploy-test image-test bench-smoke demo-once ## everyth
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GOTEST) vet ./...
 
 unit: ## unit tests with the race detector
-	$(GO) test -race -count=1 ./cmd/... ./plugin/... ./test/harness/... ./test/ports/...
+	$(GO) test -race -count=1 ./cmd/... ./plugin/...
+	$(GOTEST) test -race -count=1 ./harness/... ./ports/...
 
 FUZZTIME ?= 15s
 FUZZ_TARGETS := FuzzServeDNS FuzzParse FuzzTransfer FuzzSlimDecode
@@ -102,32 +106,32 @@ fuzz: ## each fuzz target for FUZZTIME (make fuzz FUZZTIME=5m for a long run)
 	done
 
 e2e: build tools deps ## end-to-end and fault tests: real API server, kwok, bin/coredns, dig
-	$(GO) test -count=1 -timeout 30m ./test/cluster/... ./test/e2e/... ./test/seed/... ./test/faults/...
+	$(GOTEST) test -count=1 -timeout 30m ./cluster/... ./e2e/... ./seed/... ./faults/...
 
 deploy-test: build tools deps ## deploy/ against a real API server: renderings, the Helm chart, dry runs, installs, RBAC, Prometheus, dashboard
-	$(GO) test -count=1 -timeout 15m ./test/deploy/...
+	$(GOTEST) test -count=1 -timeout 15m ./deploy/...
 
 image-test: build tools deps ## the image: make image-local's layout against the Dockerfile, then run as deploy/ runs it
-	$(GO) test -count=1 -timeout 15m ./test/image/...
+	$(GOTEST) test -count=1 -timeout 15m ./image/...
 
 # Local cluster
 
 cluster-up: tools ## start the local cluster in the background; KUBECONFIG=$(CLUSTER_DIR)/kubeconfig
-	$(GO) build -o $(CLUSTER_CMD) ./test/cluster/cmd/cluster
+	$(GOTEST) build -o $(CLUSTER_CMD) ./cluster/cmd/cluster
 	nohup $(CLUSTER_CMD) up -dir $(CLUSTER_DIR) >>$(PODNAME_CACHE)/cluster-up.log 2>&1 & \
 		$(CLUSTER_CMD) wait -dir $(CLUSTER_DIR) -pid $$! || { cat $(PODNAME_CACHE)/cluster-up.log; exit 1; }
 
 cluster-down: ## stop the cluster cluster-up started and wait for its teardown
-	$(GO) run ./test/cluster/cmd/cluster down -dir $(CLUSTER_DIR)
+	$(GOTEST) run ./cluster/cmd/cluster down -dir $(CLUSTER_DIR)
 
 # Benchmarks
 
 bench: build tools deps ## side-by-side benchmarks against the kubernetes, file and whoami plugins, zone transfers with BIND; writes BENCHMARKS.md and docs/bench/*.svg (about 35 min)
-	$(GO) run ./test/bench/cmd/bench -notes test/bench/NOTES.md
+	$(GOTEST) run ./bench/cmd/bench -notes bench/NOTES.md
 
 bench-smoke: build tools deps ## the benchmark code paths at small sizes, in about a minute
-	$(GO) test -count=1 ./test/bench/...
-	$(GO) run ./test/bench/cmd/bench -smoke
+	$(GOTEST) test -count=1 ./bench/...
+	$(GOTEST) run ./bench/cmd/bench -smoke
 
 clean: ## remove bin/
 	rm -rf $(BIN)

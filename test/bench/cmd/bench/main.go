@@ -1,8 +1,8 @@
 // Command bench measures bin/coredns with podname beside CoreDNS's own plugins on a local
 // cluster and writes BENCHMARKS.md with its plots (package bench says what and how).
 //
-//	go run ./test/bench/cmd/bench                # the full run: BENCHMARKS.md, docs/bench/*.svg
-//	go run ./test/bench/cmd/bench -smoke         # every step at a tiny size, into a temp dir
+//	go -C test run ./bench/cmd/bench             # the full run: BENCHMARKS.md, docs/bench/*.svg
+//	go -C test run ./bench/cmd/bench -smoke      # every step at a tiny size, into a temp dir
 //
 // It exits non-zero if any step fails or any answer was wrong; a run that measured everything
 // but saw wrong answers still writes its report, which lists them.
@@ -136,7 +136,7 @@ func run() error {
 		return fmt.Errorf("%w (cluster logs, Corefiles, coredns logs and dnsperf output kept in %s)", runErr, workDir)
 	}
 	if *from == "" {
-		res.Command = "go run ./test/bench/cmd/bench"
+		res.Command = "go -C test run ./bench/cmd/bench"
 		if len(os.Args) > 1 {
 			res.Command += " " + strings.Join(os.Args[1:], " ")
 		}
