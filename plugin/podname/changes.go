@@ -24,14 +24,17 @@ func (p *PodName) startZones(w *watch) {
 	}
 }
 
-// eventRV is the resource version an event carries: the new version's,
-// or for a deletion the final state's.
-func eventRV(old, cur *podObject) uint64 {
+// eventRV is the resource version an event carries, for pods and Services
+// alike: the new version's, or for a deletion the final state's.
+func eventRV[T any, P interface {
+	*T
+	version() uint64
+}](old, cur P) uint64 {
 	if cur != nil {
-		return cur.rv
+		return cur.version()
 	}
 	if old != nil {
-		return old.rv
+		return old.version()
 	}
 	return 0
 }
@@ -45,7 +48,7 @@ func (p *PodName) applyPod(at uint64, old, cur *index.Pod) (shared []string) {
 		return p.idx.Update(old, cur) // the list's records need no steps
 	}
 	shared = p.idx.ApplyTo(&p.zs.delta, old, cur)
-	p.zs.step(at, p.zs.delta.Removed, p.zs.delta.Added)
+	p.zs.recordChange(at, p.zs.delta.Removed, p.zs.delta.Added)
 	return shared
 }
 
@@ -61,14 +64,7 @@ func (p *PodName) serviceEvents() cache.ResourceEventHandler {
 }
 
 func (p *PodName) onService(old, cur *serviceObject) {
-	rv := uint64(0)
-	switch {
-	case cur != nil:
-		rv = cur.rv
-	case old != nil:
-		rv = old.rv
-	}
-	at := p.zs.at(rv, p.zs.servicesSynced)
+	at := p.zs.versionOf(eventRV(old, cur), p.zs.servicesSynced)
 	if old != nil && cur != nil && maps.Equal(old.Selector, cur.Selector) {
 		return // nothing <host>.<svc> depends on changed
 	}
@@ -81,10 +77,10 @@ func (p *PodName) onService(old, cur *serviceObject) {
 		p.idx.Services().Delete(old.Namespace, old.Name)
 	case cur != nil:
 		removed, added := p.idx.SetService(cur.Namespace, cur.Name, cur.Selector)
-		p.zs.step(at, removed, added)
+		p.zs.recordChange(at, removed, added)
 	case old != nil:
 		removed, added := p.idx.DeleteService(old.Namespace, old.Name)
-		p.zs.step(at, removed, added)
+		p.zs.recordChange(at, removed, added)
 	}
 }
 

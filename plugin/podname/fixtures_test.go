@@ -112,7 +112,7 @@ func newTestPlugin(t *testing.T, corefile string, pods []*api.Pod, svcs []*api.S
 		p.onPod(nil, project(pod))
 	}
 	p.synced.Store(true)
-	p.zs.list()
+	p.zs.markListed()
 	p.Next = nextMarker
 	return p
 }

@@ -30,12 +30,6 @@ func newNotifier(send func(zone string) error, interval time.Duration) *notifier
 	}
 }
 
-// changed marks zone for the next round; it never blocks.
-func (n *notifier) changed(zone string) {
-	n.mark(zone)
-	n.wake()
-}
-
 // mark adds zone to the next round without starting it: the zones one
 // change moves are marked first, then woken once, so they go in one round.
 func (n *notifier) mark(zone string) {

@@ -38,6 +38,12 @@ func (f *fakeSecondaries) next(t *testing.T) string {
 	}
 }
 
+// changed marks zone and wakes the notifier, as a change of one zone does.
+func changed(n *notifier, zone string) {
+	n.mark(zone)
+	n.wake()
+}
+
 func notifying(f *fakeSecondaries, interval time.Duration) *zoneSet {
 	s := newZoneSet([]string{zone, "in-addr.arpa."}, nil)
 	s.notify = newNotifier(f.Notify, interval)
@@ -51,7 +57,7 @@ func TestNotifyCoalesced(t *testing.T) {
 	f := newFakeSecondaries()
 	s := notifying(f, 50*time.Millisecond)
 	for range 100 {
-		s.notify.changed(zone)
+		changed(s.notify, zone)
 	}
 	if z := f.next(t); z != zone {
 		t.Fatalf("NOTIFY for %s, want %s", z, zone)
@@ -75,11 +81,11 @@ func TestNotifyCoalesced(t *testing.T) {
 func TestNotifyInterval(t *testing.T) {
 	f := newFakeSecondaries()
 	s := notifying(f, time.Hour)
-	s.notify.changed(zone)
+	changed(s.notify, zone)
 	f.next(t)
-	s.notify.changed(zone)
-	s.notify.changed("in-addr.arpa.")
-	s.notify.changed(zone)
+	changed(s.notify, zone)
+	changed(s.notify, "in-addr.arpa.")
+	changed(s.notify, zone)
 	stopped := make(chan struct{})
 	go func() {
 		s.stopNotify()
@@ -107,8 +113,8 @@ func TestNotifyNeverBlocksEvents(t *testing.T) {
 	marked := make(chan struct{})
 	go func() {
 		for range 10_000 {
-			s.notify.changed(zone)
-			s.notify.changed("in-addr.arpa.")
+			changed(s.notify, zone)
+			changed(s.notify, "in-addr.arpa.")
 		}
 		close(marked)
 	}()

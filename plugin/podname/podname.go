@@ -107,7 +107,7 @@ func (p *PodName) start() error {
 		if cache.WaitFor(wait.ContextForChannel(p.stopCh), "", append(w.syncedCheckers(), reg.HasSyncedChecker(), svcReg.HasSyncedChecker())...) {
 			w.stats.delivered()
 			p.synced.Store(true)
-			p.zs.list()
+			p.zs.markListed()
 			close(p.syncedCh)
 		}
 	}()
@@ -142,7 +142,7 @@ func (p *PodName) podEvents() cache.ResourceEventHandler {
 
 // onPod applies one pod event to the index and the zones' serials.
 func (p *PodName) onPod(old, cur *podObject) {
-	at := p.zs.at(eventRV(old, cur), p.zs.podsSynced)
+	at := p.zs.versionOf(eventRV(old, cur), p.zs.podsSynced)
 	if old.equal(cur) {
 		return // a relist or resync that changed nothing we answer with
 	}

@@ -25,9 +25,10 @@ type podStore struct {
 	mu   sync.RWMutex
 	pods map[string]map[string]*podObject // namespace, then name
 	n    int
-	// listed is the mark of the latest Replace, which every held pod
-	// carries: a Replace flips it, and the pods it does not list keep
-	// the old one.
+	// listed is the mark-and-sweep parity bit of relists: every put
+	// gives a pod the current mark, a Replace flips it before putting its
+	// list, and the pods left with the old mark were not listed and are
+	// removed. Between relists, every held pod carries the current mark.
 	listed bool
 	// listedRV is the resourceVersion of the latest Replace's list. What
 	// a Replace hands the stanzas stands for it, but the reflector records

@@ -19,6 +19,10 @@ import (
 // podObject is what the pod store holds for a Pod: the index's projection
 // and the few facts the watch needs, never the whole Pod. Its fields are
 // ordered to fit 112 bytes, the size class a projection takes.
+//
+// Once a podStore holds it, only rv, readySince and listed change, in
+// place and under the store's lock (podStore.put); the index shares the
+// rest, which never changes, without copying or locking.
 type podObject struct {
 	object.Empty // zero-sized: the runtime.Object and meta.Object methods
 	index.Pod
@@ -27,7 +31,8 @@ type podObject struct {
 	// initialEventsEnd: the object carried the annotation that ends a
 	// watch-list's initial events (on a bookmark).
 	initialEventsEnd bool
-	// listed marks the pod as listed by the store's latest Replace.
+	// listed is the store's mark (podStore.listed) when the pod was last
+	// put: a parity bit for the sweep after a relist, read only by the store.
 	listed bool
 	// readySince is the PodReadyToStartContainers transition, Unix seconds
 	// (0 if none, or outside 1970-2106).
@@ -133,6 +138,9 @@ func (o *podObject) equal(b *podObject) bool {
 		o.HostNetwork == b.HostNetwork && o.NameOK == b.NameOK && slices.Equal(o.IPs, b.IPs)
 }
 
+// version is the resource version of the event that brought o.
+func (o *podObject) version() uint64 { return o.rv }
+
 // GetNamespace implements metav1.Object.
 func (o *podObject) GetNamespace() string { return o.Namespace }
 
@@ -172,8 +180,8 @@ func (o *podObject) GetAnnotations() map[string]string {
 func (o *podObject) SetResourceVersion(string) {}
 
 // DeepCopyObject implements runtime.Object. A projection's strings, slices
-// and labels never change once made (the store changes only rv, readySince
-// and listed, in place), so a shallow copy is a deep one.
+// and labels never change once made (see podObject), so a shallow copy is
+// a deep one.
 func (o *podObject) DeepCopyObject() runtime.Object {
 	c := *o
 	return &c
@@ -195,6 +203,9 @@ func projectService(obj any) (any, error) {
 	}
 	return &serviceObject{Namespace: s.Namespace, Name: s.Name, Selector: s.Spec.Selector, rv: parseRV(s.ResourceVersion)}, nil
 }
+
+// version is the resource version of the event that brought s.
+func (s *serviceObject) version() uint64 { return s.rv }
 
 // GetNamespace implements metav1.Object.
 func (s *serviceObject) GetNamespace() string { return s.Namespace }

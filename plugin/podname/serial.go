@@ -67,7 +67,7 @@ type zoneSet struct {
 	now                        func() time.Time
 
 	mu     sync.RWMutex
-	seen   uint64      // the newest resource version of any event handled
+	newest uint64      // the newest resource version of any event handled
 	listed bool        // the first list is in: changes are serial steps from now
 	delta  index.Delta // a pod change's records, its room reused change after change
 
@@ -99,32 +99,32 @@ func (s *zoneSet) keepJournals(records int, age time.Duration) {
 	}
 }
 
-// at returns the resource version an event's changes stand for, given the
+// versionOf returns the resource version an event's changes stand for, given the
 // event's own (0 if unknown). A watch delivers events in version order, so
 // an event no newer than one already seen was replayed by a list (a relist,
 // a tombstone, a stanza joining a running watch) or comes from the other
 // watch: it stands for the state the informer has synced to, which holds it.
-func (s *zoneSet) at(rv uint64, synced func() uint64) uint64 {
+func (s *zoneSet) versionOf(rv uint64, synced func() uint64) uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if rv > s.seen {
-		s.seen = rv
+	if rv > s.newest {
+		s.newest = rv
 		return rv
 	}
-	s.seen = max(s.seen, synced())
-	return s.seen
+	s.newest = max(s.newest, synced())
+	return s.newest
 }
 
-// list marks the first list as in: every zone's records stand for the
+// markListed marks the first list as in: every zone's records stand for the
 // version the informers synced to, which is no older than anything a
 // previous process served.
-func (s *zoneSet) list() {
+func (s *zoneSet) markListed() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.seen = max(s.seen, s.podsSynced(), s.servicesSynced())
+	s.newest = max(s.newest, s.podsSynced(), s.servicesSynced())
 	for _, z := range s.zones {
-		z.rv = s.seen
-		z.serial.Store(uint32(s.seen))
+		z.rv = s.newest
+		z.serial.Store(uint32(s.newest))
 		if s.notify != nil {
 			s.notify.mark(z.name) // secondaries learn a restart's serial at once
 		}
@@ -135,12 +135,12 @@ func (s *zoneSet) list() {
 	s.listed = true
 }
 
-// step records a change of the index's records, standing for resource
+// recordChange records a change of the index's records, standing for resource
 // version at, in the zones it touches; s.mu is held. It keeps neither
 // list: a zone's journal gets copies of the zone's own records, and a zone
 // without one, in a server block without the transfer plugin, needs only
 // to know whether it changed.
-func (s *zoneSet) step(at uint64, removed, added []index.Record) {
+func (s *zoneSet) recordChange(at uint64, removed, added []index.Record) {
 	var now time.Time // the journals' clock
 	moved := false
 	for _, z := range s.zones {

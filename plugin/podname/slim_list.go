@@ -21,8 +21,8 @@ type podList struct {
 // GetObjectKind implements runtime.Object.
 func (l *podList) GetObjectKind() schema.ObjectKind { return schema.EmptyObjectKind }
 
-// DeepCopyObject implements runtime.Object; projections are never mutated
-// once stored, so the items are shared.
+// DeepCopyObject implements runtime.Object; the items are shared, since
+// what a copy could reach of a projection never changes (see podObject).
 func (l *podList) DeepCopyObject() runtime.Object {
 	c := *l
 	c.ListMeta = *l.ListMeta.DeepCopy()

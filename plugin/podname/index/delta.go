@@ -7,16 +7,6 @@ import (
 	"strings"
 )
 
-// Apply replaces old with cur as Update does, and returns the records that
-// changed. Only the records of the names old and cur answer to, of the
-// pods sharing those names, and of their IPs can change, so the difference
-// costs a few lookups, not a walk of the index.
-func (x *Index) Apply(old, cur *Pod) (shared []string, removed, added []Record) {
-	var d Delta
-	shared = x.ApplyTo(&d, old, cur)
-	return shared, d.Removed, d.Added
-}
-
 // Delta is what a change did to the records, and the room finding it
 // takes: one Delta reused change after change finds the difference without
 // allocating once it has grown. Removed and Added hold until it is next
@@ -27,7 +17,10 @@ type Delta struct {
 	before, after  []Record
 }
 
-// ApplyTo is Apply, with the change's records put in d.
+// ApplyTo replaces old with cur as Update does, and puts the records that
+// changed in d. Only the records of the names old and cur answer to, of
+// the pods sharing those names, and of their IPs can change, so the
+// difference costs a few lookups, not a walk of the index.
 func (x *Index) ApplyTo(d *Delta, old, cur *Pod) (shared []string) {
 	d.Removed, d.Added = d.Removed[:0], d.Added[:0]
 	if !x.Wants(old) {

@@ -50,9 +50,9 @@ func randomPod(r *rand.Rand) *Pod {
 	return p
 }
 
-// TestApplyDelta: the records Apply reports as removed and added are the
+// TestApplyDelta: the records ApplyTo reports as removed and added are the
 // difference between every record the index answers before and after, also
-// when one Delta takes change after change.
+// with a fresh Delta and when one Delta takes change after change.
 func TestApplyDelta(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	x, _ := newIndex(Options{HostNetwork: true})
@@ -82,7 +82,9 @@ func TestApplyDelta(t *testing.T) {
 			}
 			what = fmt.Sprintf("pod %s: %v -> %v", key, old, cur)
 			if step%2 == 0 {
-				_, removed, added = x.Apply(old, cur)
+				var fresh Delta
+				x.ApplyTo(&fresh, old, cur)
+				removed, added = fresh.Removed, fresh.Added
 			} else { // the same Delta each time, as a zone set keeps it
 				x.ApplyTo(&reused, old, cur)
 				removed, added = reused.Removed, reused.Added
