@@ -22,7 +22,7 @@ DEB_TOOLS := dig:bind9-dnsutils ip:iproute2 python3:python3 unshare:util-linux p
 # The seed scenario runs ZooKeeper from zookeeper's jar and talks to it with python3-kazoo.
 DEB_FILES := /usr/share/java/zookeeper.jar:zookeeper /usr/lib/python3/dist-packages/kazoo:python3-kazoo
 
-.PHONY: all help build image image-local image-test demo demo-once test lint unit fuzz e2e deploy-test deps tools cluster-up cluster-down bench bench-smoke clean
+.PHONY: all help build build-bench image image-local image-test demo demo-once test lint unit fuzz e2e deploy-test deps tools cluster-up cluster-down bench bench-smoke clean
 
 all: build
 
@@ -34,6 +34,11 @@ help: ## this list: every target and what it does
 build: ## bin/coredns with every in-tree plugin plus podname
 	@[ -x $(BIN)/coredns ] || echo "make build: compiling bin/coredns with every CoreDNS plugin; the first time takes about 6 minutes on 2 cores, seconds after"
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/coredns ./cmd/coredns
+
+# The bench's build: the same source with the podname_bench tag, whose only addition
+# (plugin/podname/bench_switches.go) reads the switches the bench measures from the environment.
+build-bench: ## bin/coredns-bench: bin/coredns plus the bench's decoder and compression switches
+	CGO_ENABLED=0 $(GO) build -trimpath -tags podname_bench -ldflags '$(LDFLAGS)' -o $(BIN)/coredns-bench ./cmd/coredns
 
 demo: build tools deps ## the seed's Deployment on a local cluster, answered on 127.0.0.1:1053 until Ctrl-C
 	@echo "make demo: compiling test/demo (a minute the first time), then it starts the cluster"
@@ -90,10 +95,12 @@ test: lint unit fuzz e2e deploy-test image-test bench-smoke demo-once ## everyth
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags podname_bench ./plugin/podname
 	$(GOTEST) vet ./...
 
 unit: ## unit tests with the race detector
 	$(GO) test -race -count=1 ./cmd/... ./plugin/...
+	$(GO) test -race -count=1 -tags podname_bench -run Bench ./plugin/podname
 	$(GOTEST) test -race -count=1 ./harness/... ./ports/...
 
 FUZZTIME ?= 15s
@@ -126,10 +133,10 @@ cluster-down: ## stop the cluster cluster-up started and wait for its teardown
 
 # Benchmarks
 
-bench: build tools deps ## side-by-side benchmarks against the kubernetes, file and whoami plugins, zone transfers with BIND; writes BENCHMARKS.md and docs/bench/*.svg (about 35 min)
+bench: build build-bench tools deps ## side-by-side benchmarks against the kubernetes, file and whoami plugins, zone transfers with BIND; writes BENCHMARKS.md and docs/bench/*.svg (about 35 min)
 	$(GOTEST) run ./bench/cmd/bench -notes bench/NOTES.md
 
-bench-smoke: build tools deps ## the benchmark code paths at small sizes, in about a minute
+bench-smoke: build build-bench tools deps ## the benchmark code paths at small sizes, in about a minute
 	$(GOTEST) test -count=1 ./bench/...
 	$(GOTEST) run ./bench/cmd/bench -smoke
 

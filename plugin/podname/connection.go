@@ -3,9 +3,7 @@ package podname
 import (
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
-	"sync"
 
 	"github.com/coredns/coredns/coremain"
 
@@ -46,7 +44,7 @@ func (c connection) client() (kubernetes.Interface, error) {
 	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	cfg.UserAgent = fmt.Sprintf("%s/%s podname (%s/%s/%s)", coremain.CoreName, coremain.CoreVersion,
 		runtime.GOOS, runtime.GOARCH, runtime.Version())
-	if cfg.DisableCompression, err = benchCompression(os.Getenv(benchCompressionEnv), cfg.DisableCompression); err != nil {
+	if cfg.DisableCompression, err = compression(cfg.DisableCompression); err != nil {
 		return nil, err
 	}
 	cfg.Wrap(newReach(c.key()).wrap)
@@ -81,26 +79,7 @@ func (c connection) restConfig() (*rest.Config, error) {
 	return cfg, nil
 }
 
-// benchCompressionEnv, for benchmarks only, turns gzip of API responses on or off; unset keeps
-// client-go's default.
-const benchCompressionEnv = "PODNAME_BENCH_COMPRESSION"
-
-var logCompression sync.Once
-
-// benchCompression is DisableCompression as value (of benchCompressionEnv) sets it: "on"
-// false, "off" true, empty def. Any other value is an error.
-func benchCompression(value string, def bool) (bool, error) {
-	var disable bool
-	switch value {
-	case "":
-		return def, nil
-	case "on":
-		disable = false
-	case "off":
-		disable = true
-	default:
-		return def, fmt.Errorf("%s=%q: want on or off", benchCompressionEnv, value)
-	}
-	logCompression.Do(func() { log.Infof("%s=%s: gzip of API responses %s", benchCompressionEnv, value, value) })
-	return disable, nil
-}
+// compression is the clientset's DisableCompression given client-go's default, which the
+// product keeps: the API server gzips its responses. Only the bench's build (the podname_bench
+// tag, bench_switches.go) replaces it, to measure gzip on and off.
+var compression = func(def bool) (bool, error) { return def, nil }

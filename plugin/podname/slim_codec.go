@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"sync"
 	"time"
 
 	api "k8s.io/api/core/v1"
@@ -222,25 +220,14 @@ func projectEvent(p *api.Pod) *podObject {
 	return o
 }
 
-// fullDecode is the benchmark-only switch PODNAME_BENCH_DECODE=full: pods
-// are decoded whole and projected by the transform, as before the slim
-// decoder, so a benchmark can measure both in one run.
-var fullDecode = os.Getenv("PODNAME_BENCH_DECODE") == "full"
-
-var logDecode sync.Once
+// fullDecode decodes pods whole and projects them with the transform, the
+// path before the slim decoder. The product never sets it: the bench's
+// build (bench_switches.go) and tests do, to measure and test both paths.
+var fullDecode bool
 
 // podListWatch is the ListerWatcher and example object of the pods held
 // will hold: the slim decoder's when client has it, else the typed client's.
 func podListWatch(client kubernetes.Interface, selector string, held *podStore) (cache.ListerWatcher, runtime.Object, error) {
-	if v := os.Getenv("PODNAME_BENCH_DECODE"); v != "" {
-		logDecode.Do(func() {
-			if fullDecode {
-				log.Infof("PODNAME_BENCH_DECODE=%s: pods decoded in full", v)
-			} else {
-				log.Infof("PODNAME_BENCH_DECODE=%s: pods decoded slim", v)
-			}
-		})
-	}
 	if s, ok := client.(slimClientset); ok && !fullDecode {
 		rc, err := s.podsClient(held)
 		if err != nil {

@@ -157,8 +157,9 @@ func TestSlimInformer(t *testing.T) {
 	}
 }
 
-// TestBenchDecodeSwitch: PODNAME_BENCH_DECODE=full turns the slim client
-// back into the typed one, decoding whole Pods.
+// TestBenchDecodeSwitch: fullDecode (PODNAME_BENCH_DECODE=full in the
+// bench's build) turns the slim client back into the typed one, decoding
+// whole Pods.
 func TestBenchDecodeSwitch(t *testing.T) {
 	client, err := withSlimPods(fake.NewClientset(), &rest.Config{Host: "http://127.0.0.1:1"})
 	if err != nil {

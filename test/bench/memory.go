@@ -11,14 +11,17 @@ import (
 	"github.com/podname/podname/test/harness"
 )
 
-// The environment of the benchmark-only switches of bin/coredns's podname: the old path that
-// decodes whole Pods then projects them, and gzip of API responses forced on or off; and
+// The environment of the bench's switches of podname, which only bin/coredns-bench reads (the
+// podname_bench build, make build-bench; the product's build has neither): the old path that
+// decodes whole Pods then projects them, and gzip of API responses forced on or off. And
 // client-go's own switch of its streaming watch-list, off: a list, then a watch.
 const (
-	envFullDecode = "PODNAME_BENCH_DECODE=full"
-	envGzipOn     = "PODNAME_BENCH_COMPRESSION=on"
-	envGzipOff    = "PODNAME_BENCH_COMPRESSION=off"
-	envListWatch  = "KUBE_FEATURE_WatchListClient=false"
+	benchSwitchPrefix = "PODNAME_BENCH_"
+	benchBinary       = "coredns-bench"
+	envFullDecode     = "PODNAME_BENCH_DECODE=full"
+	envGzipOn         = "PODNAME_BENCH_COMPRESSION=on"
+	envGzipOff        = "PODNAME_BENCH_COMPRESSION=off"
+	envListWatch      = "KUBE_FEATURE_WatchListClient=false"
 )
 
 // variant names role run with env: the role alone with coredns's default environment.

@@ -414,7 +414,7 @@ func (w *reportWriter) memory() {
 	w.p(" `/ready` answers (and, for podname, `coredns_podname_pods` equals the pod count) the bench reads ")
 	w.p("`go_memstats_heap_inuse_bytes` from `/metrics`, forces a GC through the *pprof* plugin (`/debug/pprof/heap?gc=1`), reads it again (the figure below: live data, not wherever the GC cycle was), and reads `VmRSS` from `/proc/PID/status`. ")
 	w.p("Bytes per pod is the least-squares slope over the sizes; B/pod at a size is (heap - whoami's heap) / pods. ")
-	w.p("*podname, full decode* is the same binary with `%s` in its environment: its pod watch decodes whole `v1.Pod`s and then projects them, the path before the slim decoder.\n\n", envFullDecode)
+	w.p("*podname, full decode* is `bin/coredns-bench` (the same source built with the `podname_bench` tag, `make build-bench`) with `%s` in its environment: its pod watch decodes whole `v1.Pod`s and then projects them, the path before the slim decoder.\n\n", envFullDecode)
 	w.p("| pods | podname heap | kubernetes heap | podname B/pod | podname, full decode B/pod | kubernetes B/pod | podname RSS | kubernetes RSS | podname heap before GC | kubernetes heap before GC |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	w.p("| 0 (whoami) | %s | | | | | %s | | %s | |\n", mib(baseline), mib(medianMemory(res, RoleWhoami, 0, rssOf)), mib(medianMemory(res, RoleWhoami, 0, heapBeforeGCOf)))
 	sizes := measuredSizes(res)
@@ -567,7 +567,7 @@ func (w *reportWriter) compression() {
 	if !w.heading("### Compression", pods > 0 && len(memoryValues(res, roleGzipOff, pods, syncOf)) > 0) {
 		return
 	}
-	w.p("podname at %s pods, as above, with `%s` and `%s` in its environment: the client's `DisableCompression` false (client-go's default, so the API server gzips its responses) and true. ", count(pods), envGzipOn, envGzipOff)
+	w.p("podname at %s pods, as above, `bin/coredns-bench` with `%s` and `%s` in its environment: the client's `DisableCompression` false (client-go's default, so the API server gzips its responses) and true. ", count(pods), envGzipOn, envGzipOff)
 	w.p("Bytes read is `rchar` of `/proc/PID/io` when `/ready` first answered: every byte coredns had read, its Corefile and kubeconfig and, nearly all of it, the API server's responses as TLS carried them. Medians of %s.\n\n", plural(len(memoryValues(res, roleGzipOn, pods, syncOf)), "run"))
 	w.variantRows(pods, "gzip", []variantRow{{"on", roleGzipOn}, {"off", roleGzipOff}})
 	med := func(role string, f func(MemorySample) float64) float64 { return medianMemory(res, role, pods, f) }

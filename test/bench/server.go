@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,9 +29,14 @@ func StartServer(dir string, conf Corefile) (*Server, error) {
 }
 
 // StartServerOn is StartServer with the process bound to cpus (a taskset list such as "0"),
-// unless cpus is empty, and with env added to its environment.
+// unless cpus is empty, and with env added to its environment. An env that sets one of the
+// bench's switches (PODNAME_BENCH_*) runs bin/coredns-bench, the build that reads them.
 func StartServerOn(dir string, conf Corefile, cpus string, env ...string) (*Server, error) {
-	c, err := harness.StartCoreDNS(dir, conf.Text, conf.Endpoints, harness.ProcessOptions{CPUs: cpus, Env: env})
+	o := harness.ProcessOptions{CPUs: cpus, Env: env}
+	if slices.ContainsFunc(env, func(e string) bool { return strings.HasPrefix(e, benchSwitchPrefix) }) {
+		o.Binary = benchBinary
+	}
+	c, err := harness.StartCoreDNS(dir, conf.Text, conf.Endpoints, o)
 	if err != nil {
 		return nil, err
 	}

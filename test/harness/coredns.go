@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -32,14 +33,19 @@ type Endpoints struct {
 }
 
 // Binary is bin/coredns as `make build` writes it.
-func Binary() (string, error) {
+func Binary() (string, error) { return BinaryNamed("coredns") }
+
+// BinaryNamed is bin/NAME, as `make build` (coredns) or `make build-bench` (coredns-bench)
+// writes it.
+func BinaryNamed(name string) (string, error) {
 	root, err := RepoRoot()
 	if err != nil {
 		return "", err
 	}
-	bin := filepath.Join(root, "bin", "coredns")
+	bin := filepath.Join(root, "bin", name)
 	if _, err := os.Stat(bin); err != nil {
-		return "", fmt.Errorf("%s missing: run make build", bin)
+		target := map[string]string{"coredns": "build", "coredns-bench": "build-bench"}[name]
+		return "", fmt.Errorf("%s missing: run make %s", bin, cmp.Or(target, "build"))
 	}
 	return bin, nil
 }

@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -26,12 +27,15 @@ type Process struct {
 type ProcessOptions struct {
 	CPUs string   // a taskset CPU list such as "0"; the Go runtime sizes GOMAXPROCS to it
 	Env  []string // added to the test's environment
+	// Binary is the coredns to run, a path under bin/ such as "coredns-bench"; empty means
+	// bin/coredns.
+	Binary string
 }
 
-// StartProcess writes corefile into dir and starts bin/coredns on it. It returns once the
-// process runs.
+// StartProcess writes corefile into dir and starts bin/coredns (or o.Binary) on it. It returns
+// once the process runs.
 func StartProcess(dir, corefile string, o ProcessOptions) (*Process, error) {
-	bin, err := Binary()
+	bin, err := BinaryNamed(cmp.Or(o.Binary, "coredns"))
 	if err != nil {
 		return nil, err
 	}

@@ -1,3 +1,5 @@
+//go:build podname_bench
+
 package podname
 
 import "testing"
@@ -26,7 +28,9 @@ func TestBenchCompression(t *testing.T) {
 }
 
 func TestClientBenchCompressionUnknown(t *testing.T) {
-	t.Setenv(benchCompressionEnv, "gzip")
+	saved := compression
+	t.Cleanup(func() { compression = saved })
+	compression = func(def bool) (bool, error) { return benchCompression("gzip", def) }
 	if _, err := (connection{endpoint: "http://127.0.0.1:1"}).client(); err == nil {
 		t.Fatalf("client with %s=gzip: no error", benchCompressionEnv)
 	}
