@@ -1,12 +1,16 @@
 package main
 
 import (
+	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
+
+	"github.com/podname/podname/plugin/podname"
 )
 
 func TestDirectiveOrder(t *testing.T) {
@@ -53,4 +57,22 @@ func TestInsertBeforeMissingAnchor(t *testing.T) {
 		}
 	}()
 	insertBefore([]string{"a"}, "b", "nope")
+}
+
+// TestReadmePluginCfg: the plugin README's plugin.cfg line, for those who build podname into
+// their own CoreDNS, names the package this build imports and places it where this build does.
+func TestReadmePluginCfg(t *testing.T) {
+	b, err := os.ReadFile("../../plugin/podname/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	pkg := reflect.TypeFor[podname.PodName]().PkgPath()
+	if line := podname.Name + ":" + pkg; !strings.Contains(readme, "\n"+line+"\n") {
+		t.Errorf("plugin/podname/README.md has no plugin.cfg line %q", line)
+	}
+	flat := strings.Join(strings.Fields(readme), " ")
+	if anchor := "just before `" + before + ":" + before + "`"; !strings.Contains(flat, anchor) {
+		t.Errorf("plugin/podname/README.md does not place podname %q", anchor)
+	}
 }
