@@ -378,7 +378,7 @@ func (c *churnRun) measure(t churnTarget, name string, ip netip.Addr, seen time.
 			}
 			c.mu.Unlock()
 			return
-		case appear && a.Rcode == dns.RcodeNameError && closed(deleted):
+		case appear && a.Rcode == dns.RcodeNameError && harness.Closed(deleted):
 			c.count(c.res.Unshown, role, "")
 			return
 		case a.Rcode != dns.RcodeSuccess && a.Rcode != dns.RcodeNameError:
@@ -449,15 +449,5 @@ func waitChan(ctx context.Context, errc <-chan error, d time.Duration) error {
 		return fmt.Errorf("watch of %s: not every change seen within %s", churnNamespace, d)
 	case <-ctx.Done():
 		return ctx.Err()
-	}
-}
-
-// closed reports whether ch is closed.
-func closed(ch <-chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
 	}
 }

@@ -247,7 +247,7 @@ func (f *podFollowers) follow(ctx context.Context, fl *follower) error {
 	// Until the first correct answer only NXDOMAIN may come.
 	ask := func() (*dns.Msg, error) { return harness.Query(fl.server.addr, name, dns.TypeA) }
 	deadline := time.Now().Add(answerLimit)
-	for !isClosed(fl.gone) {
+	for !harness.Closed(fl.gone) {
 		r, err := ask()
 		if err != nil {
 			return err
@@ -270,7 +270,7 @@ func (f *podFollowers) follow(ctx context.Context, fl *follower) error {
 			return fmt.Errorf("pod %s, before its first answer: %w", name, err)
 		}
 	}
-	if isClosed(fl.resolved) {
+	if harness.Closed(fl.resolved) {
 		r, err := digMsg(fl.server.addr, name, "A")
 		if err != nil {
 			return err
@@ -283,7 +283,7 @@ func (f *podFollowers) follow(ctx context.Context, fl *follower) error {
 	// While the watch shows the pod undeleted, it answers, or NXDOMAIN
 	// once the API server shows it deleting (podname's watch may see it
 	// first).
-	for !isClosed(fl.gone) {
+	for !harness.Closed(fl.gone) {
 		r, err := ask()
 		if err != nil {
 			return err
@@ -389,7 +389,7 @@ func (f *podFollowers) waitSettled(ctx context.Context, t *testing.T, live, gone
 		}
 		for name, fls := range f.byName {
 			for _, fl := range fls {
-				if names[name] && !isClosed(fl.resolved) || !names[name] && !isClosed(fl.done) {
+				if names[name] && !harness.Closed(fl.resolved) || !names[name] && !harness.Closed(fl.done) {
 					return false, nil
 				}
 			}
@@ -421,7 +421,7 @@ func (f *podFollowers) finish(t *testing.T) (delays map[string][]time.Duration, 
 		for _, fl := range fls {
 			switch {
 			case !fl.isNew:
-			case isClosed(fl.resolved):
+			case harness.Closed(fl.resolved):
 				delays[fl.server.name] = append(delays[fl.server.name], fl.delay)
 			default:
 				unanswered[fl.server.name]++
@@ -429,13 +429,4 @@ func (f *podFollowers) finish(t *testing.T) (delays map[string][]time.Duration, 
 		}
 	}
 	return delays, unanswered
-}
-
-func isClosed(c chan struct{}) bool {
-	select {
-	case <-c:
-		return true
-	default:
-		return false
-	}
 }

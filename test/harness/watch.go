@@ -93,3 +93,13 @@ func follow(ctx context.Context, w watch.Interface, open func() (watch.Interface
 		}
 	}
 }
+
+// Closed reports whether ch is closed, without waiting.
+func Closed[C ~chan struct{} | ~<-chan struct{}](ch C) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
