@@ -36,7 +36,7 @@ build: ## bin/coredns with every in-tree plugin plus podname
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/coredns ./cmd/coredns
 
 # The bench's build: the same source with the podname_bench tag, whose only addition
-# (plugin/podname/bench_switches.go) reads the switches the bench measures from the environment.
+# (plugin/podname/internal/kube/bench_switches.go) reads the switches the bench measures from the environment.
 build-bench: ## bin/coredns-bench: bin/coredns plus the bench's decoder and compression switches
 	CGO_ENABLED=0 $(GO) build -trimpath -tags podname_bench -ldflags '$(LDFLAGS)' -o $(BIN)/coredns-bench ./cmd/coredns
 
@@ -95,12 +95,12 @@ test: lint unit fuzz e2e deploy-test image-test bench-smoke demo-once ## everyth
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	$(GO) vet ./...
-	$(GO) vet -tags podname_bench ./plugin/podname
+	$(GO) vet -tags podname_bench ./plugin/podname/...
 	$(GOTEST) vet ./...
 
 unit: ## unit tests with the race detector
 	$(GO) test -race -count=1 ./cmd/... ./plugin/...
-	$(GO) test -race -count=1 -tags podname_bench -run Bench ./plugin/podname
+	$(GO) test -race -count=1 -tags podname_bench -run Bench ./plugin/podname/internal/kube
 	$(GOTEST) test -race -count=1 ./harness/... ./ports/...
 
 # Counts, not durations: Go 1.26's fuzz coordinator can fail a target that found nothing when
@@ -109,12 +109,14 @@ unit: ## unit tests with the race detector
 # take 9 to 27 s a target here.
 FUZZTIME         ?= 20000x
 FUZZMINIMIZETIME ?= 2000x
-FUZZ_TARGETS := FuzzServeDNS FuzzParse FuzzTransfer FuzzSlimDecode
+# Each target as package:name, since go test fuzzes one package at a time.
+FUZZ_TARGETS := podname:FuzzServeDNS podname:FuzzParse podname:FuzzTransfer podname/internal/kube:FuzzSlimDecode
 
 fuzz: ## each fuzz target for FUZZTIME runs (make fuzz FUZZTIME=5m for a long run)
-	@for f in $(FUZZ_TARGETS); do \
-		echo "$(GO) test -run '^$$' -fuzz '^'$$f'$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) ./plugin/podname"; \
-		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) ./plugin/podname || exit 1; \
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=./plugin/$${t%%:*} f=$${t##*:}; \
+		echo "$(GO) test -run '^$$' -fuzz '^'$$f'$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) $$pkg"; \
+		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) $$pkg || exit 1; \
 	done
 
 e2e: build tools deps ## end-to-end and fault tests: real API server, kwok, bin/coredns, dig

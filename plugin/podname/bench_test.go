@@ -14,6 +14,8 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/podname/podname/plugin/podname/index"
+	"github.com/podname/podname/plugin/podname/internal/kube"
+	"github.com/podname/podname/plugin/podname/internal/podtest"
 	api "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/cache"
 )
@@ -28,7 +30,7 @@ func benchPod(i int) (name, ip string, podFor func() *api.Pod) {
 	name = fmt.Sprintf("app%03d-5d8f7c9b4-%05d", deploy, replica)
 	ip = fmt.Sprintf("10.%d.%d.%d", 64+i>>16, (i>>8)&255, i&255)
 	return name, ip, func() *api.Pod {
-		p := newPod(fmt.Sprintf("ns%02d", deploy%50), name, []string{ip})
+		p := podtest.Pod(fmt.Sprintf("ns%02d", deploy%50), name, []string{ip})
 		p.Labels = map[string]string{"app": fmt.Sprintf("app%03d", deploy), "pod-template-hash": "5d8f7c9b4"}
 		p.Spec.Hostname = ""
 		return p
@@ -42,7 +44,7 @@ func loadedPlugin(b *testing.B) *PodName {
 	p := newTestPlugin(&testing.T{}, seedStanza, nil, nil)
 	for i := range benchPods {
 		_, _, podFor := benchPod(i)
-		p.onPod(nil, project(podFor()))
+		p.onPod(nil, kube.Project(podFor()))
 	}
 	return p
 }
@@ -104,11 +106,11 @@ func BenchmarkIndexMemory(b *testing.B) {
 		idx := index.New(index.Options{}, index.NewServices())
 		for i := range benchPods {
 			_, _, podFor := benchPod(i)
-			o := project(podFor())
+			o := kube.Project(podFor())
 			if err := store.Add(o); err != nil {
 				b.Fatal(err)
 			}
-			idx.Update(nil, o.pod())
+			idx.Update(nil, o.Indexed())
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)
@@ -133,11 +135,11 @@ func BenchmarkTransfer(b *testing.B) {
 	p.zs.keepJournals(defaultJournalRecords, time.Hour)
 	base := p.serial(seedZone)
 	for i := range 50 {
-		old := project(pods[i])
+		old := kube.Project(pods[i])
 		moved := pods[i].DeepCopy()
 		moved.Status.PodIPs = []api.PodIP{{IP: fmt.Sprintf("10.250.0.%d", i)}}
 		moved.ResourceVersion = strconv.Itoa(11 + i)
-		p.onPod(old, project(moved))
+		p.onPod(old, kube.Project(moved))
 	}
 	for name, serial := range map[string]uint32{"axfr": 0, "ixfr-after-50": base} {
 		b.Run(name, func(b *testing.B) {
@@ -167,20 +169,32 @@ func BenchmarkPodEvent(b *testing.B) {
 				p.zs.keepJournals(defaultJournalRecords, time.Hour)
 			}
 			_, _, podFor := benchPod(benchPods / 2)
-			pods := [2]*podObject{project(podFor()), nil}
+			pods := [2]*kube.Pod{kube.Project(podFor()), nil}
 			moved := podFor()
 			moved.Status.PodIPs = []api.PodIP{{IP: "10.250.0.1"}}
-			pods[1] = project(moved)
+			pods[1] = kube.Project(moved)
 			before := p.serial(seedZone)
 			b.ReportAllocs()
-			n := 0
+			// The index holds pods[0] to begin with: the first event moves
+			// it to pods[1], the next moves it back. Each event brings a
+			// projection of its own at a newer version, as the watch does;
+			// they are made ahead, with the timer stopped.
+			events := make([]*kube.Pod, 4096)
+			old, n, next := pods[0], 0, len(events)
 			for b.Loop() {
+				if next == len(events) {
+					b.StopTimer()
+					for k := range events {
+						events[k] = pods[(n+1+k)%2].At(uint64(n + 1 + k))
+					}
+					next = 0
+					b.StartTimer()
+				}
 				n++
-				// The index holds pods[0] to begin with: the first event
-				// moves it to pods[1], the next moves it back.
-				old, cur := pods[(n+1)%2], pods[n%2]
-				cur.rv = uint64(n)
+				cur := events[next]
+				next++
 				p.onPod(old, cur)
+				old = cur
 			}
 			if p.serial(seedZone) == before {
 				b.Fatalf("zone %s kept serial %d through %d changes", seedZone, before, n)

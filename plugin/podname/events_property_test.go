@@ -17,6 +17,8 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/podname/podname/plugin/podname/index"
+	"github.com/podname/podname/plugin/podname/internal/kube"
+	"github.com/podname/podname/plugin/podname/internal/podtest"
 	api "k8s.io/api/core/v1"
 	meta "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -35,9 +37,9 @@ var (
 		{"app": "ws"}, {"app": "ws", "register": "true"}, {"app": "db", "register": "true"}, {"app": "db"}, {},
 	}
 	propServices = []*api.Service{
-		newService("default", "ws", map[string]string{"app": "ws"}),
-		newService("team-b", "ws", map[string]string{"app": "ws"}),
-		newService("default", "db", map[string]string{"app": "db"}),
+		podtest.Service("default", "ws", map[string]string{"app": "ws"}),
+		podtest.Service("team-b", "ws", map[string]string{"app": "ws"}),
+		podtest.Service("default", "db", map[string]string{"app": "db"}),
 	}
 )
 
@@ -81,7 +83,7 @@ type apiSim struct {
 	seed  uint64
 	r     *rand.Rand
 	sel   labels.Selector
-	store *podStore
+	store *kube.PodStore
 	pods  map[string]*api.Pod // namespace/name
 	rv    int
 	clock time.Duration // since base: creation times, some equal
@@ -101,7 +103,7 @@ func runEventSequence(t *testing.T, corefile string, seed uint64, steps int) {
 	if err != nil {
 		t.Fatalf("selector %q: %v", p.selector, err)
 	}
-	a := &apiSim{t: t, seed: seed, r: rand.New(rand.NewPCG(seed, 1)), sel: sel, store: newPodStore(), pods: map[string]*api.Pod{}}
+	a := &apiSim{t: t, seed: seed, r: rand.New(rand.NewPCG(seed, 1)), sel: sel, store: kube.NewPodStore(), pods: map[string]*api.Pod{}}
 	services := index.NewServices()
 	for _, s := range propServices {
 		services.Set(s.Namespace, s.Name, s.Spec.Selector)
@@ -112,7 +114,8 @@ func runEventSequence(t *testing.T, corefile string, seed uint64, steps int) {
 
 	// The stanza subscribes before the first list, or joins later and is
 	// replayed what the store holds by then, as after a reload.
-	join := func() { p.reg = a.store.subscribe(p.podEvents()) }
+	joined := false
+	join := func() { a.store.Subscribe(p.onPod); joined = true }
 	early := a.r.IntN(2) == 0
 	if early {
 		join()
@@ -147,7 +150,7 @@ func runEventSequence(t *testing.T, corefile string, seed uint64, steps int) {
 		default:
 			a.change(a.r.IntN(10) != 0)
 		}
-		if a.behind || p.reg == nil {
+		if a.behind || !joined {
 			continue
 		}
 		a.check(p)
@@ -165,7 +168,7 @@ func runEventSequence(t *testing.T, corefile string, seed uint64, steps int) {
 // hands the store the event a watch would carry; else the event is lost.
 func (a *apiSim) change(deliver bool) {
 	a.rv++
-	key := pick(a.r, propNamespaces...) + "/" + pick(a.r, propNames...)
+	key := podtest.Pick(a.r, propNamespaces...) + "/" + podtest.Pick(a.r, propNames...)
 	old := a.pods[key]
 	var cur *api.Pod
 	what := ""
@@ -173,7 +176,7 @@ func (a *apiSim) change(deliver bool) {
 	case old == nil:
 		a.clock += time.Duration(a.r.IntN(2)) * time.Second
 		ns, name, _ := strings.Cut(key, "/")
-		cur = newPod(ns, name, nil, created(a.clock), podLabels(pick(a.r, propLabels...)), hostname(pick(a.r, propHostnames...)))
+		cur = podtest.Pod(ns, name, nil, podtest.Created(a.clock), podtest.Labels(podtest.Pick(a.r, propLabels...)), podtest.Hostname(podtest.Pick(a.r, propHostnames...)))
 		cur.Status.Phase = api.PodPending
 		if a.r.IntN(7) == 0 {
 			cur.Spec.HostNetwork = true
@@ -188,13 +191,13 @@ func (a *apiSim) change(deliver bool) {
 		what = "set IPs"
 	case op == 2:
 		cur = old.DeepCopy()
-		cur.Labels = pick(a.r, propLabels...)
+		cur.Labels = podtest.Pick(a.r, propLabels...)
 		what = "relabel"
 	case op == 3:
 		cur = old.DeepCopy()
 		switch a.r.IntN(3) {
 		case 0:
-			ts := meta.NewTime(base.Add(a.clock))
+			ts := meta.NewTime(podtest.Base.Add(a.clock))
 			cur.DeletionTimestamp = &ts
 		case 1:
 			cur.Status.Phase = api.PodSucceeded
@@ -226,11 +229,11 @@ func (a *apiSim) setIPs(p *api.Pod) {
 	var ips []string
 	switch a.r.IntN(3) {
 	case 0:
-		ips = []string{pick(a.r, propIPv4...)}
+		ips = []string{podtest.Pick(a.r, propIPv4...)}
 	case 1:
-		ips = []string{pick(a.r, propIPv6...)}
+		ips = []string{podtest.Pick(a.r, propIPv6...)}
 	default:
-		ips = []string{pick(a.r, propIPv4...), pick(a.r, propIPv6...)}
+		ips = []string{podtest.Pick(a.r, propIPv4...), podtest.Pick(a.r, propIPv6...)}
 	}
 	p.Status.PodIPs = nil
 	for _, ip := range ips {
@@ -249,15 +252,15 @@ func (a *apiSim) deliver(old, cur *api.Pod) {
 	var err error
 	switch {
 	case before && after:
-		err = a.store.Update(project(cur))
+		err = a.store.Update(kube.Project(cur))
 	case after:
-		err = a.store.Add(project(cur))
+		err = a.store.Add(kube.Project(cur))
 	case before && cur != nil:
-		err = a.store.Delete(project(cur))
+		err = a.store.Delete(kube.Project(cur))
 	case before:
 		final := old.DeepCopy()
 		final.ResourceVersion = fmt.Sprint(a.rv)
-		err = a.store.Delete(project(final))
+		err = a.store.Delete(kube.Project(final))
 	}
 	if err != nil {
 		a.fail("store: %v", err)
@@ -271,7 +274,7 @@ func (a *apiSim) relist() {
 	var list []any
 	for _, p := range a.pods {
 		if a.sel.Matches(labels.Set(p.Labels)) {
-			list = append(list, project(p))
+			list = append(list, kube.Project(p))
 		}
 	}
 	a.r.Shuffle(len(list), func(i, j int) { list[i], list[j] = list[j], list[i] })
@@ -287,7 +290,7 @@ func describe(p *api.Pod) string {
 		return ""
 	}
 	s := fmt.Sprintf("ips=%v phase=%s labels=%v hostname=%q created=%ds", statusIPs(p), p.Status.Phase, p.Labels, p.Spec.Hostname,
-		p.CreationTimestamp.Unix()-base.Unix())
+		p.CreationTimestamp.Unix()-podtest.Base.Unix())
 	if p.Spec.HostNetwork {
 		s += " hostNetwork"
 	}

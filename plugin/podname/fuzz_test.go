@@ -14,6 +14,8 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/podname/podname/plugin/podname/index"
+	"github.com/podname/podname/plugin/podname/internal/kube"
+	"github.com/podname/podname/plugin/podname/internal/podtest"
 	api "k8s.io/api/core/v1"
 )
 
@@ -29,7 +31,7 @@ func FuzzServeDNS(f *testing.F) {
 	p := newTestPlugin(&testing.T{}, seedStanza+" {\n fallthrough example.org\n}", seedPods(), seedServices())
 	owners := map[string]map[string]bool{} // lowercase name -> the IPs it may answer
 	for _, pod := range seedPods() {
-		po := project(pod).pod()
+		po := kube.Project(pod).Indexed()
 		if po == nil || !p.idx.Wants(po) {
 			continue
 		}
@@ -106,7 +108,7 @@ func FuzzTransfer(f *testing.F) {
 	f.Add([]byte{0, 0, 255, 1, 6, 1, 5, 0, 0, 132, 2, 2, 7, 0, 0, 6, 0, 0, 4, 0, 0, 7, 0, 0})
 	f.Add([]byte{2, 70, 19, 3, 200, 44, 7, 0, 0, 130, 70, 0, 131, 201, 45, 5, 1, 0, 7, 1, 1})
 	f.Fuzz(func(t *testing.T, ops []byte) {
-		seed := newPod("default", "seed", []string{"10.0.0.9"}, resourceVersion(10))
+		seed := podtest.Pod("default", "seed", []string{"10.0.0.9"}, podtest.ResourceVersion(10))
 		p := newTestPlugin(t, `podname mgmt.pix.yun.com 10.0.0.0/16 in-addr.arpa ip6.arpa`, []*api.Pod{seed}, nil)
 		p.zs.keepJournals(24, time.Hour) // small: overflows too
 		last := map[string]zoneAt{}
@@ -123,7 +125,7 @@ func FuzzTransfer(f *testing.F) {
 			}
 		}
 		check()
-		rv, held := 10, map[string]*podObject{}
+		rv, held := 10, map[string]*kube.Pod{}
 		for i := 0; i+2 < len(ops); i += 3 {
 			op, a, b := ops[i], ops[i+1], ops[i+2]
 			rv++
@@ -146,23 +148,20 @@ func FuzzTransfer(f *testing.F) {
 			case 0, 1, 2, 3, 4:
 				name := []string{"ws-0", "ws-1", "a.b", "web", "x.db", "dns"}[a/2%6]
 				key := ns + "/" + name
-				old, cur := held[key], (*podObject)(nil)
+				old, cur := held[key], (*kube.Pod)(nil)
 				if op%8 != 4 {
-					cur = project(fuzzPod(ns, name, a, b, at))
+					cur = kube.Project(fuzzPod(ns, name, a, b, at))
 				} else if old != nil { // a deletion comes with its own version
-					final := *old
-					final.rv = uint64(at)
-					old = &final
+					old = old.At(uint64(at))
 				}
 				p.onPod(old, cur)
 				held[key] = cur
 			case 5, 6:
-				svc := &serviceObject{Namespace: ns, Name: []string{"ws", "db", "b"}[b%3], rv: uint64(at)}
+				name := []string{"ws", "db", "b"}[b%3]
 				if op%8 == 5 {
-					svc.Selector = map[string]string{"app": []string{"ws", "db"}[b/3%2]}
-					p.onService(nil, svc)
+					p.onService(nil, serviceAt(ns, name, map[string]string{"app": []string{"ws", "db"}[b/3%2]}, uint64(at)))
 				} else {
-					p.onService(svc, nil)
+					p.onService(serviceAt(ns, name, nil, uint64(at)), nil)
 				}
 			case 7:
 				check()
@@ -190,10 +189,10 @@ func fuzzPod(ns, name string, a, b byte, rv int) *api.Pod {
 			ips = append(ips, ip)
 		}
 	}
-	return newPod(ns, name, ips, resourceVersion(rv),
-		hostname([]string{"", "web", "ws-0", "h"}[a/16%4]),
-		podLabels(map[string]string{"app": []string{"ws", "db"}[b>>5&1]}),
-		created(time.Duration(a>>6)*time.Hour))
+	return podtest.Pod(ns, name, ips, podtest.ResourceVersion(rv),
+		podtest.Hostname([]string{"", "web", "ws-0", "h"}[a/16%4]),
+		podtest.Labels(map[string]string{"app": []string{"ws", "db"}[b>>5&1]}),
+		podtest.Created(time.Duration(a>>6)*time.Hour))
 }
 
 // zoneRecords is what an AXFR of zone holds besides its apex, read without

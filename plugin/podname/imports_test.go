@@ -14,7 +14,7 @@ import (
 // one kind.
 func TestImportGroups(t *testing.T) {
 	var files []string
-	for _, dir := range []string{".", "index", "../../cmd/coredns"} {
+	for _, dir := range []string{".", "index", "internal/kube", "internal/podtest", "../../cmd/coredns"} {
 		found, err := filepath.Glob(filepath.Join(dir, "*.go"))
 		if err != nil || len(found) == 0 {
 			t.Fatalf("no Go files in %s: %v (found %d)", dir, err, len(found))

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/podname/podname/plugin/podname/internal/kube"
+	"github.com/podname/podname/plugin/podname/internal/podtest"
 	api "k8s.io/api/core/v1"
 )
 
@@ -99,7 +101,7 @@ func checkIXFR(t testing.TB, p *PodName, zone string, history []zoneAt) (increme
 func TestIXFRMatchesAXFRDiff(t *testing.T) {
 	pods := seedPods()
 	for _, pod := range pods {
-		resourceVersion(10)(pod) // serial 0 would ask for an AXFR
+		podtest.ResourceVersion(10)(pod) // serial 0 would ask for an AXFR
 	}
 	p := newTestPlugin(t, seedStanza, pods, seedServices())
 	p.zs.keepJournals(defaultJournalRecords, time.Hour)
@@ -110,9 +112,9 @@ func TestIXFRMatchesAXFRDiff(t *testing.T) {
 		}
 	}
 	snapshot()
-	held := map[string]*podObject{}
-	pod := func(rv int, name string, ips []string, opts ...podOpt) {
-		cur := project(newPod("default", name, ips, append(opts, resourceVersion(rv))...))
+	held := map[string]*kube.Pod{}
+	pod := func(rv int, name string, ips []string, opts ...podtest.PodOpt) {
+		cur := kube.Project(podtest.Pod("default", name, ips, append(opts, podtest.ResourceVersion(rv))...))
 		if ips == nil {
 			cur = nil
 		}
@@ -121,10 +123,10 @@ func TestIXFRMatchesAXFRDiff(t *testing.T) {
 	}
 	pod(100, "n-1", []string{"10.36.1.1"})
 	snapshot()
-	pod(101, "n-2", []string{"10.36.1.2", "fd00::1:2"}, hostname("web")) // loses web to an older pod
+	pod(101, "n-2", []string{"10.36.1.2", "fd00::1:2"}, podtest.Hostname("web")) // loses web to an older pod
 	pod(102, "n-1", []string{"10.36.1.3"})
 	snapshot()
-	p.onService(nil, &serviceObject{Namespace: "default", Name: "db", Selector: map[string]string{"app": "ws"}, rv: 103})
+	p.onService(nil, serviceAt("default", "db", map[string]string{"app": "ws"}, 103))
 	pod(104, "n-2", nil)
 	snapshot()
 	// a relist: older versions, merged into one step, then one after a transfer
@@ -132,7 +134,7 @@ func TestIXFRMatchesAXFRDiff(t *testing.T) {
 	pod(51, "n-4", []string{"10.36.1.5"})
 	snapshot()
 	pod(52, "n-3", []string{"fd00::1:4"})
-	pod(105, "n-1", []string{"10.36.1.3"}, podLabels(map[string]string{"app": "db"}))
+	pod(105, "n-1", []string{"10.36.1.3"}, podtest.Labels(map[string]string{"app": "db"}))
 	incremental := 0
 	for _, z := range p.Zones {
 		incremental += checkIXFR(t, p, z, history[z])
@@ -145,13 +147,13 @@ func TestIXFRMatchesAXFRDiff(t *testing.T) {
 // TestIXFRJournalBounds: a serial the journal no longer holds, dropped for
 // size or for age, gets the whole zone.
 func TestIXFRJournalBounds(t *testing.T) {
-	p := newTestPlugin(t, `podname mgmt.pix.yun.com`, []*api.Pod{newPod("default", "seed", []string{"10.0.0.1"}, resourceVersion(10))}, nil)
+	p := newTestPlugin(t, `podname mgmt.pix.yun.com`, []*api.Pod{podtest.Pod("default", "seed", []string{"10.0.0.1"}, podtest.ResourceVersion(10))}, nil)
 	p.zs.keepJournals(4, time.Minute)
 	now := time.Unix(1000, 0)
 	p.zs.now = func() time.Time { return now }
 	add := func(rv int) zoneAt {
 		before := axfrAt(t, p, zone)
-		p.onPod(nil, project(newPod("default", fmt.Sprintf("n-%d", rv), []string{fmt.Sprintf("10.0.0.%d", rv)}, resourceVersion(rv))))
+		p.onPod(nil, kube.Project(podtest.Pod("default", fmt.Sprintf("n-%d", rv), []string{fmt.Sprintf("10.0.0.%d", rv)}, podtest.ResourceVersion(rv))))
 		return before
 	}
 	first, second := add(11), add(12)
@@ -181,7 +183,7 @@ func TestIXFRLargeZone(t *testing.T) {
 	pods := make([]*api.Pod, largeZone)
 	for i := range pods {
 		pods[i] = churnPod(i, 0)
-		resourceVersion(500)(pods[i])
+		podtest.ResourceVersion(500)(pods[i])
 	}
 	p := newTestPlugin(t, `podname mgmt.pix.yun.com in-addr.arpa`, pods, nil)
 	p.zs.keepJournals(defaultJournalRecords, time.Hour)
@@ -190,8 +192,7 @@ func TestIXFRLargeZone(t *testing.T) {
 		base[z] = axfrAt(t, p, z)
 	}
 	for n := 1; n <= 50; n++ {
-		old, cur := project(churnPod(n-1, n-1)), project(churnPod(n-1, n))
-		cur.rv = 1000 + uint64(n)
+		old, cur := kube.Project(churnPod(n-1, n-1)), kube.Project(churnPod(n-1, n)).At(1000+uint64(n))
 		p.onPod(old, cur)
 	}
 	for _, z := range p.Zones {

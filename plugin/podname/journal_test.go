@@ -136,7 +136,7 @@ func TestJournalOnlyWithTransfer(t *testing.T) {
 		p.xfrOpts.plugin = func() secondaries { return nil }
 	})
 	with := startedPlugin(t, client, podWatches, func(p *PodName) {
-		p.conn.endpoint = "http://fake-with-transfer"
+		p.conn.Endpoint = "http://fake-with-transfer"
 		p.xfrOpts = defaultTransferOptions()
 		p.xfrOpts.plugin = func() secondaries { return &transfer.Transfer{} }
 	})

@@ -14,6 +14,8 @@ import (
 	cdtest "github.com/coredns/coredns/test"
 
 	"github.com/miekg/dns"
+	"github.com/podname/podname/plugin/podname/internal/kube"
+	"github.com/podname/podname/plugin/podname/internal/podtest"
 	"go.uber.org/goleak"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
@@ -81,9 +83,9 @@ const (
 func TestLifecycleReloads(t *testing.T) {
 	leaks := goleak.IgnoreCurrent()
 	client, podWatches := watchedClient(
-		newPod("default", "ws-1", []string{"10.36.0.1"}),
-		newPod("prod", "ws-2", []string{"10.36.0.2"}),
-		newPod("default", "db-1", []string{"10.36.0.3"}, podLabels(map[string]string{"app": "db"})),
+		podtest.Pod("default", "ws-1", []string{"10.36.0.1"}),
+		podtest.Pod("prod", "ws-2", []string{"10.36.0.2"}),
+		podtest.Pod("default", "db-1", []string{"10.36.0.3"}, podtest.Labels(map[string]string{"app": "db"})),
 	)
 	var podLists atomic.Int32
 	client.PrependReactor("list", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
@@ -102,10 +104,10 @@ func TestLifecycleReloads(t *testing.T) {
 			stopInstance(t, inst)
 		}
 	})
-	waitFor(t, "the first list", func() bool { return allReady(t, inst) })
+	podtest.WaitFor(t, "the first list", func() bool { return allReady(t, inst) })
 	waitIndexed(t, inst)
 	ws := watchOf(t, inst, wsKey)
-	waitFor(t, "the pod watch", func() bool { return podWatches.Load() == 1 })
+	podtest.WaitFor(t, "the pod watch", func() bool { return podWatches.Load() == 1 })
 	wantRefs(t, "after the start", map[string]int{wsKey: 1})
 	expectA(t, udp, "ws-1."+firstZone, "10.36.0.1")
 	expectA(t, udp, "ws-2."+firstZone, "10.36.0.2")
@@ -133,7 +135,7 @@ func TestLifecycleReloads(t *testing.T) {
 	wantRefs(t, "after an unchanged reload", map[string]int{wsKey: 1})
 	wantLists(t, &podLists, podWatches, 1)
 	wantSeries(t, "coredns_podname_conflicts", "zone", firstZone, 1)
-	wantSeries(t, "coredns_podname_pods", "watch", ws.id, 1)
+	wantSeries(t, "coredns_podname_pods", "watch", ws.ID(), 1)
 	waitIndexed(t, inst)
 	expectA(t, udp, "ws-1."+firstZone, "10.36.0.1")
 
@@ -153,11 +155,11 @@ func TestLifecycleReloads(t *testing.T) {
 	reload(dbTwoZonesCorefile)
 	db := watchOf(t, inst, dbKey)
 	wantRefs(t, "after a selector change", map[string]int{dbKey: 2})
-	if !ws.stopped() {
+	if !ws.Stopped() {
 		t.Fatal("the replaced watch's informers still run after the reload")
 	}
-	wantSeries(t, "coredns_podname_pods", "watch", ws.id, 0)
-	waitFor(t, "the new watch's list", func() bool { return allReady(t, inst) })
+	wantSeries(t, "coredns_podname_pods", "watch", ws.ID(), 0)
+	podtest.WaitFor(t, "the new watch's list", func() bool { return allReady(t, inst) })
 	wantLists(t, &podLists, podWatches, 2)
 	waitIndexed(t, inst)
 	expectA(t, udp, "db-1."+firstZone, "10.36.0.3")
@@ -183,10 +185,10 @@ func TestLifecycleReloads(t *testing.T) {
 	stopInstance(t, inst)
 	inst = nil
 	wantRefs(t, "after the stop", map[string]int{})
-	if !db.stopped() {
+	if !db.Stopped() {
 		t.Fatal("the watch's informers still run after the stop")
 	}
-	wantSeries(t, "coredns_podname_pods", "watch", db.id, 0)
+	wantSeries(t, "coredns_podname_pods", "watch", db.ID(), 0)
 	wantSeries(t, "coredns_podname_conflicts", "zone", firstZone, 0)
 	wantSeries(t, "coredns_podname_requests_total", "zone", firstZone, 0)
 	goleak.VerifyNone(t, leaks)
@@ -196,7 +198,7 @@ func TestLifecycleReloads(t *testing.T) {
 func withClient(t *testing.T, client kubernetes.Interface) {
 	t.Helper()
 	saved := newClient
-	newClient = func(connection) (kubernetes.Interface, error) { return client, nil }
+	newClient = func(kube.Connection) (kubernetes.Interface, error) { return client, nil }
 	t.Cleanup(func() { newClient = saved })
 }
 
@@ -252,14 +254,14 @@ func allReady(t *testing.T, inst *caddy.Instance) bool {
 func waitIndexed(t *testing.T, inst *caddy.Instance) {
 	t.Helper()
 	for _, p := range stanzas(t, inst) {
-		waitFor(t, "the index of "+p.primary, p.synced.Load)
+		podtest.WaitFor(t, "the index of "+p.primary, p.synced.Load)
 	}
 }
 
 // watchOf returns the watch inst's stanzas hold for key; all must hold it.
-func watchOf(t *testing.T, inst *caddy.Instance, key string) *watch {
+func watchOf(t *testing.T, inst *caddy.Instance, key string) *kube.Watch {
 	t.Helper()
-	var w *watch
+	var w *kube.Watch
 	for _, p := range stanzas(t, inst) {
 		if p.watchKey() != key || (w != nil && p.w != w) {
 			t.Fatalf("a stanza holds watch %q (%p), want the one watch of %q", p.watchKey(), p.w, key)
@@ -271,7 +273,7 @@ func watchOf(t *testing.T, inst *caddy.Instance, key string) *watch {
 
 func wantRefs(t *testing.T, when string, want map[string]int) {
 	t.Helper()
-	if got := watchRefs(); !maps.Equal(got, want) {
+	if got := kube.Held(); !maps.Equal(got, want) {
 		t.Fatalf("%s: watches and their references %v, want %v", when, got, want)
 	}
 }
@@ -279,7 +281,7 @@ func wantRefs(t *testing.T, when string, want map[string]int) {
 // wantLists checks that the pods were listed, and watched, n times in all.
 func wantLists(t *testing.T, lists, watches *atomic.Int32, n int32) {
 	t.Helper()
-	waitFor(t, "the pod watch after the list", func() bool { return watches.Load() >= lists.Load() })
+	podtest.WaitFor(t, "the pod watch after the list", func() bool { return watches.Load() >= lists.Load() })
 	if l, w := lists.Load(), watches.Load(); l != n || w != n {
 		t.Fatalf("pods listed %d and watched %d times, want %d each", l, w, n)
 	}

@@ -16,30 +16,12 @@ var (
 		Name:      "requests_total",
 		Help:      "Queries answered by podname, by result: hit, nodata, nxdomain, servfail or fallthrough.",
 	}, []string{"server", "zone", "view", "result"})
-	podsHeld = promauto.NewGaugeVec(prometheus.GaugeOpts{
-		Namespace: plugin.Namespace,
-		Subsystem: Name,
-		Name:      "pods",
-		Help:      "Pods held in the index now, per watch.",
-	}, []string{"watch"})
 	conflicts = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace,
 		Subsystem: Name,
 		Name:      "conflicts",
 		Help:      "Names in the stanza's first forward zone that more than one pod answers to.",
 	}, []string{"zone"})
-	podEvents = promauto.NewCounterVec(prometheus.CounterOpts{
-		Namespace: plugin.Namespace,
-		Subsystem: Name,
-		Name:      "pod_events_total",
-		Help:      "Pod events seen from the watch: add, update, delete.",
-	}, []string{"event"})
-	lastSync = promauto.NewGaugeVec(prometheus.GaugeOpts{
-		Namespace: plugin.Namespace,
-		Subsystem: Name,
-		Name:      "last_sync_timestamp_seconds",
-		Help:      "When the watch last delivered data, Unix seconds.",
-	}, []string{"watch"})
 	programming = promauto.NewHistogram(prometheus.HistogramOpts{
 		Namespace: plugin.Namespace,
 		Subsystem: Name,

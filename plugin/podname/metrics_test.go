@@ -10,6 +10,7 @@ import (
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 )
 
 func TestRequestsByResult(t *testing.T) {
@@ -57,13 +58,27 @@ func TestConflictsGauge(t *testing.T) {
 
 // seriesWith counts the series of the named metric whose label has value,
 // without creating one as WithLabelValues would.
-func seriesWith(t *testing.T, name, label, value string) int {
+func seriesWith(t testing.TB, name, label, value string) int {
+	return len(matching(t, name, label, value))
+}
+
+// seriesValue is the sum of the values of those series (counters, gauges).
+func seriesValue(t testing.TB, name, label, value string) float64 {
+	sum := 0.0
+	for _, m := range matching(t, name, label, value) {
+		sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+	}
+	return sum
+}
+
+// matching is the series of the named metric whose label has value.
+func matching(t testing.TB, name, label, value string) []*dto.Metric {
 	t.Helper()
 	families, err := prometheus.DefaultGatherer.Gather()
 	if err != nil {
 		t.Fatalf("gather metrics: %v", err)
 	}
-	n := 0
+	var found []*dto.Metric
 	for _, f := range families {
 		if f.GetName() != name {
 			continue
@@ -71,10 +86,10 @@ func seriesWith(t *testing.T, name, label, value string) int {
 		for _, m := range f.GetMetric() {
 			for _, l := range m.GetLabel() {
 				if l.GetName() == label && l.GetValue() == value {
-					n++
+					found = append(found, m)
 				}
 			}
 		}
 	}
-	return n
+	return found
 }

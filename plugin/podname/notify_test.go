@@ -5,6 +5,9 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/podname/podname/plugin/podname/internal/kube"
+	"github.com/podname/podname/plugin/podname/internal/podtest"
 )
 
 // fakeSecondaries records each NOTIFY sent, by zone, and can hold them.
@@ -138,7 +141,7 @@ func TestNotifyOnChange(t *testing.T) {
 	p.zs.notify = newNotifier(f.Notify, time.Hour)
 	p.zs.startNotify()
 	defer p.zs.stopNotify()
-	p.onPod(nil, project(newPod("default", "n-1", []string{"10.36.9.9"}, resourceVersion(100))))
+	p.onPod(nil, kube.Project(podtest.Pod("default", "n-1", []string{"10.36.9.9"}, podtest.ResourceVersion(100))))
 	got := []string{f.next(t), f.next(t)}
 	slices.Sort(got)
 	if !slices.Equal(got, []string{"in-addr.arpa.", zone}) {

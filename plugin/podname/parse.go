@@ -58,7 +58,7 @@ func parseStanza(c *caddy.Controller) (*PodName, error) {
 			return nil, err
 		}
 	}
-	if p.conn.kubeconfig != "" && p.conn.endpoint != "" {
+	if p.conn.Kubeconfig != "" && p.conn.Endpoint != "" {
 		return nil, c.Errf("kubeconfig and endpoint: set one, not both")
 	}
 	return p, nil
@@ -83,9 +83,9 @@ func parseKubeconfig(c *caddy.Controller, p *PodName) error {
 	if len(args) != 1 && len(args) != 2 {
 		return argErr(c, "kubeconfig", "KUBECONFIG [CONTEXT]")
 	}
-	p.conn.kubeconfig = args[0]
+	p.conn.Kubeconfig = args[0]
 	if len(args) == 2 {
-		p.conn.context = args[1]
+		p.conn.Context = args[1]
 	}
 	return nil
 }
@@ -99,7 +99,7 @@ func parseEndpoint(c *caddy.Controller, p *PodName) error {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return c.Errf("endpoint: %q is not an http(s) URL", args[0])
 	}
-	p.conn.endpoint = args[0]
+	p.conn.Endpoint = args[0]
 	return nil
 }
 

@@ -5,7 +5,6 @@ package podname
 import (
 	"errors"
 	"net/netip"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,20 +15,14 @@ import (
 	clog "github.com/coredns/coredns/plugin/pkg/log"
 
 	"github.com/podname/podname/plugin/podname/index"
-	"k8s.io/apimachinery/pkg/util/wait"
+	"github.com/podname/podname/plugin/podname/internal/kube"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/cache"
 )
 
 // Name is the plugin's name, as written in a Corefile.
 const Name = "podname"
 
 var log = clog.NewWithPlugin(Name)
-
-// seconds formats d for the logs, in seconds to the millisecond: "12.3s".
-func seconds(d time.Duration) string {
-	return strconv.FormatFloat(float64(d.Round(time.Millisecond).Milliseconds())/1000, 'f', -1, 64) + "s"
-}
 
 // PodName is one podname stanza: its zones, options, and index.
 type PodName struct {
@@ -40,7 +33,7 @@ type PodName struct {
 	primary        string // first forward zone: PTR targets and conflicts
 	ttl            uint32
 	opts           index.Options
-	conn           connection
+	conn           kube.Connection
 	selector       string // normalized label selector
 	startupTimeout time.Duration
 	xfrOpts        transferOptions
@@ -48,9 +41,8 @@ type PodName struct {
 
 	idx      *index.Index
 	zs       *zoneSet // the zones' serials
-	w        *watch
-	reg      *podSub
-	svcReg   cache.ResourceEventHandlerRegistration
+	w        *kube.Watch
+	sub      *kube.Subscription
 	synced   atomic.Bool
 	syncedCh chan struct{}
 	stopCh   chan struct{}
@@ -73,17 +65,17 @@ func (p *PodName) Name() string { return Name }
 // During a reload the new stanza is ready as soon as the watch it shares
 // with the old one is: the old stanza answers until the new one has
 // replayed the watch into its index, so /ready does not blink.
-func (p *PodName) Ready() bool { return p.synced.Load() || watchSynced(p.watchKey()) }
+func (p *PodName) Ready() bool { return p.synced.Load() || kube.Synced(p.watchKey()) }
 
 var errNotStarted = errors.New("podname: not started")
 
 // watchKey identifies the shared watch this stanza uses.
-func (p *PodName) watchKey() string { return p.conn.key() + ",labels=" + p.selector }
+func (p *PodName) watchKey() string { return p.conn.Key() + ",labels=" + p.selector }
 
 // start joins (or starts) the shared watch and fills the index from it.
 func (p *PodName) start() error {
 	p.holdSeries()
-	w, err := acquireWatch(p.watchKey(), p.client, p.selector)
+	w, err := kube.Acquire(p.watchKey(), p.client, p.selector)
 	if err != nil {
 		p.releaseSeries()
 		return err
@@ -92,20 +84,17 @@ func (p *PodName) start() error {
 	p.startZones(w)
 	p.syncedCh = make(chan struct{})
 	p.stopCh = make(chan struct{})
-	reg := w.subscribe(p.podEvents())
-	svcReg, err := w.subscribeServices(p.serviceEvents())
+	sub, err := w.Subscribe(p.onPod, p.onService)
 	if err != nil {
-		w.unsubscribe(reg)
-		w.release()
+		w.Release()
 		p.releaseSeries()
 		return err
 	}
-	p.w, p.reg, p.svcReg = w, reg, svcReg
+	p.w, p.sub = w, sub
 	p.zs.startNotify()
 	p.setConflicts()
 	go func() {
-		if cache.WaitFor(wait.ContextForChannel(p.stopCh), "", append(w.syncedCheckers(), reg.HasSyncedChecker(), svcReg.HasSyncedChecker())...) {
-			w.stats.delivered()
+		if sub.WaitSynced(p.stopCh) {
 			p.synced.Store(true)
 			p.zs.markListed()
 			close(p.syncedCh)
@@ -123,38 +112,9 @@ func (p *PodName) stop() error {
 		}
 		close(p.stopCh)
 		p.zs.stopNotify()
-		p.w.unsubscribe(p.reg)
-		err = p.w.unsubscribeServices(p.svcReg)
-		p.w.release()
+		err = p.sub.Cancel()
+		p.w.Release()
 		p.releaseSeries()
 	})
 	return err
-}
-
-// podEvents hands the shared watch's pod changes to onPod.
-func (p *PodName) podEvents() cache.ResourceEventHandler {
-	return cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { p.onPod(nil, asPod(obj)) },
-		UpdateFunc: func(old, cur any) { p.onPod(asPod(old), asPod(cur)) },
-		DeleteFunc: func(obj any) { p.onPod(asPod(obj), nil) },
-	}
-}
-
-// onPod applies one pod event to the index and the zones' serials.
-func (p *PodName) onPod(old, cur *podObject) {
-	at := p.zs.versionOf(eventRV(old, cur), p.zs.podsSynced)
-	if old.equal(cur) {
-		return // a relist or resync that changed nothing we answer with
-	}
-	op, cp := old.pod(), cur.pod()
-	for _, name := range p.applyPod(at, op, cp) {
-		if win := p.idx.Host(name); win != nil {
-			log.Warningf("several pods answer to %s.%s; %s/%s wins (list namespaces to choose)",
-				name, p.primary, win.Namespace, win.Name)
-		}
-	}
-	p.setConflicts()
-	if op == nil && cp != nil && cur.readySince > 0 && p.synced.Load() && p.idx.Wants(cp) {
-		programming.Observe(max(0, time.Since(time.Unix(int64(cur.readySince), 0)).Seconds()))
-	}
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/coredns/coredns/plugin/test"
 
 	"github.com/miekg/dns"
+	"github.com/podname/podname/plugin/podname/internal/kube"
+	"github.com/podname/podname/plugin/podname/internal/podtest"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	api "k8s.io/api/core/v1"
 )
@@ -18,8 +20,8 @@ import (
 // flight after that does not bring them back.
 func TestZoneSeriesOutliveReload(t *testing.T) {
 	client, podWatches := watchedClient(
-		newPod("default", "ws-1", []string{"10.36.0.1"}),
-		newPod("team-b", "ws-1", []string{"10.40.0.1"}),
+		podtest.Pod("default", "ws-1", []string{"10.36.0.1"}),
+		podtest.Pod("team-b", "ws-1", []string{"10.40.0.1"}),
 	)
 	// A zone of its own: other tests leave series of theirs behind.
 	const zone = "series.example."
@@ -60,7 +62,7 @@ func TestZoneSeriesOutliveReload(t *testing.T) {
 	// As an event in flight when the stanza stopped would: one that leaves
 	// the conflicts as they were, and one that changes them.
 	next.setConflicts()
-	next.idx.Update(project(newPod("team-b", "ws-1", []string{"10.40.0.1"})).pod(), nil)
+	next.idx.Update(kube.Project(podtest.Pod("team-b", "ws-1", []string{"10.40.0.1"})).Indexed(), nil)
 	if next.idx.Conflicts() != 0 {
 		t.Fatalf("%d conflicts after ws-1 of team-b went, want 0", next.idx.Conflicts())
 	}
@@ -75,7 +77,7 @@ func TestZoneSeriesOutliveReload(t *testing.T) {
 // stops, the one left writes its own count again at its next event.
 func TestConflictsAfterRelease(t *testing.T) {
 	const zone = "handover.example."
-	p := newTestPlugin(t, "podname "+zone, []*api.Pod{newPod("default", "ws-1", []string{"10.36.0.1"})}, nil)
+	p := newTestPlugin(t, "podname "+zone, []*api.Pod{podtest.Pod("default", "ws-1", []string{"10.36.0.1"})}, nil)
 	other := &PodName{Zones: p.Zones, primary: p.primary}
 	p.holdSeries()
 	other.holdSeries()
@@ -83,7 +85,7 @@ func TestConflictsAfterRelease(t *testing.T) {
 	p.setConflicts()
 	conflicts.WithLabelValues(zone).Set(7) // as other would, with other namespaces
 	other.releaseSeries()
-	p.onPod(nil, project(newPod("default", "ws-2", []string{"10.36.0.2"}))) // no new conflict
+	p.onPod(nil, kube.Project(podtest.Pod("default", "ws-2", []string{"10.36.0.2"}))) // no new conflict
 	if got := testutil.ToFloat64(conflicts.WithLabelValues(zone)); got != 0 {
 		t.Fatalf("coredns_podname_conflicts{zone=%q} = %v after the other stanza stopped, want 0, the one left's", zone, got)
 	}

@@ -7,12 +7,17 @@ import (
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
+
+	"github.com/podname/podname/plugin/podname/internal/kube"
 )
 
 func init() { plugin.Register(Name, setup) }
 
+// newClient builds a stanza's clientset; tests hand in a fake one.
+var newClient = kube.Connection.Client
+
 func setup(c *caddy.Controller) error {
-	routeKlog()
+	kube.RouteKlog()
 	p, err := parse(c)
 	if err != nil {
 		return plugin.Error(Name, err)
@@ -71,7 +76,7 @@ func (g *group) start() error {
 		case <-p.syncedCh:
 		case <-deadline.C:
 			// The kubernetes plugin's words, which operators and the fault tests know.
-			log.Warningf("starting server with unsynced Kubernetes API (watch %s not listed after %s)", watchID(p.watchKey()), seconds(timeout))
+			log.Warningf("starting server with unsynced Kubernetes API (watch %s not listed after %s)", kube.WatchID(p.watchKey()), timeout)
 			return nil
 		}
 	}

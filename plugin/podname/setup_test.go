@@ -19,7 +19,7 @@ func TestParse(t *testing.T) {
 	}{
 		{`podname`, []string{"mgmt.pix.yun.com.:53"}, func(p *PodName) bool {
 			return slices.Equal(p.Zones, []string{"mgmt.pix.yun.com."}) && p.ttl == 5 &&
-				p.startupTimeout == 5*time.Second && p.conn.key() == "in-cluster" &&
+				p.startupTimeout == 5*time.Second && p.conn.Key() == "in-cluster" &&
 				p.xfrOpts.journalRecords == 5000 && p.xfrOpts.journalAge == time.Hour && p.xfrOpts.notifyInterval == time.Second
 		}},
 		{`podname Mgmt.Pix.Yun.Com 10.36.0.0/16 ip6.arpa`, nil, func(p *PodName) bool {
@@ -31,10 +31,10 @@ func TestParse(t *testing.T) {
 			return slices.Equal(p.Zones, []string{"0.10.in-addr.arpa.", "1.10.in-addr.arpa.", "example.org."})
 		}},
 		{"podname example.org {\n kubeconfig /etc/kube.conf ctx\n}", nil, func(p *PodName) bool {
-			return p.conn.kubeconfig == "/etc/kube.conf" && p.conn.context == "ctx"
+			return p.conn.Kubeconfig == "/etc/kube.conf" && p.conn.Context == "ctx"
 		}},
 		{"podname example.org {\n endpoint https://127.0.0.1:6443\n}", nil, func(p *PodName) bool {
-			return p.conn.endpoint == "https://127.0.0.1:6443"
+			return p.conn.Endpoint == "https://127.0.0.1:6443"
 		}},
 		{"podname example.org {\n namespaces prod default\n}", nil, func(p *PodName) bool {
 			return slices.Equal(p.opts.Namespaces, []string{"prod", "default"})

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/podname/podname/plugin/podname/internal/kube"
 	api "k8s.io/api/core/v1"
 )
 
@@ -52,8 +53,7 @@ func TestAXFRSnapshotWhileChurning(t *testing.T) {
 			default:
 			}
 			i := (n - 1) % churned
-			old, cur := project(churnPod(i, n-1)), project(churnPod(i, n))
-			cur.rv = base + uint64(n)
+			old, cur := kube.Project(churnPod(i, n-1)), kube.Project(churnPod(i, n)).At(base+uint64(n))
 			p.onPod(old, cur)
 		}
 	}()

@@ -13,6 +13,7 @@ import (
 	coretest "github.com/coredns/coredns/test"
 
 	"github.com/miekg/dns"
+	"github.com/podname/podname/plugin/podname/internal/podtest"
 	api "k8s.io/api/core/v1"
 	meta "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -91,7 +92,7 @@ func serve(t *testing.T, corefile string) string {
 // requires, AXFR is REFUSED.
 func TestTransferThroughCorefile(t *testing.T) {
 	withPodnameDirective(t)
-	url := fakeAPIServer(t, newPod("default", "ws-1", []string{"10.36.0.1"}, resourceVersion(7)))
+	url := fakeAPIServer(t, podtest.Pod("default", "ws-1", []string{"10.36.0.1"}, podtest.ResourceVersion(7)))
 	stanza := "podname {\n endpoint " + url + "\n startup_timeout 10s\n}"
 	for _, tc := range []struct {
 		name, block string

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/podname/podname/plugin/podname/index"
+	"github.com/podname/podname/plugin/podname/internal/kube"
+	"github.com/podname/podname/plugin/podname/internal/podtest"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	api "k8s.io/api/core/v1"
@@ -16,18 +18,6 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 )
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 // watchedClient is a fake clientset that counts the pod watches opened.
 func watchedClient(objs ...runtime.Object) (*fake.Clientset, *atomic.Int32) {
@@ -46,7 +36,7 @@ func watchedClient(objs ...runtime.Object) (*fake.Clientset, *atomic.Int32) {
 
 func startedPlugin(t *testing.T, client *fake.Clientset, podWatches *atomic.Int32, opts ...func(*PodName)) *PodName {
 	t.Helper()
-	p := &PodName{Zones: []string{zone}, primary: zone, ttl: 5, client: client, conn: connection{endpoint: "http://fake-" + t.Name()}}
+	p := &PodName{Zones: []string{zone}, primary: zone, ttl: 5, client: client, conn: kube.Connection{Endpoint: "http://fake-" + t.Name()}}
 	for _, o := range opts {
 		o(p)
 	}
@@ -66,28 +56,28 @@ func startedPlugin(t *testing.T, client *fake.Clientset, podWatches *atomic.Int3
 	}
 	// Each test has a connection of its own, so this watch is new: it must
 	// be watching before the test creates objects, or the fake drops them.
-	waitFor(t, "the pod watch", func() bool { return podWatches.Load() > before })
+	podtest.WaitFor(t, "the pod watch", func() bool { return podWatches.Load() > before })
 	return p
 }
 
 func TestWatchAddUpdateDelete(t *testing.T) {
-	client, podWatches := watchedClient(newService("default", "ws", map[string]string{"app": "ws"}))
+	client, podWatches := watchedClient(podtest.Service("default", "ws", map[string]string{"app": "ws"}))
 	p := startedPlugin(t, client, podWatches)
 	ctx := context.Background()
 	pods := client.CoreV1().Pods("default")
 
-	pod := newPod("default", "ws-1", []string{"10.36.0.1"})
+	pod := podtest.Pod("default", "ws-1", []string{"10.36.0.1"})
 	if _, err := pods.Create(ctx, pod, meta.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "add to reach the index", func() bool { return p.idx.Host("ws-1") != nil })
-	waitFor(t, "the Service", func() bool { return p.idx.HostIn("ws-1", "ws") != nil })
+	podtest.WaitFor(t, "add to reach the index", func() bool { return p.idx.Host("ws-1") != nil })
+	podtest.WaitFor(t, "the Service", func() bool { return p.idx.HostIn("ws-1", "ws") != nil })
 
 	pod.Status.PodIPs = []api.PodIP{{IP: "10.36.0.2"}}
 	if _, err := pods.UpdateStatus(ctx, pod, meta.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the IP change", func() bool {
+	podtest.WaitFor(t, "the IP change", func() bool {
 		h := p.idx.Host("ws-1")
 		return h != nil && len(h.IPs) == 1 && h.IPs[0].String() == "10.36.0.2"
 	})
@@ -98,28 +88,28 @@ func TestWatchAddUpdateDelete(t *testing.T) {
 	if err := pods.Delete(ctx, "ws-1", meta.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "delete to reach the index", func() bool { return p.idx.Host("ws-1") == nil })
+	podtest.WaitFor(t, "delete to reach the index", func() bool { return p.idx.Host("ws-1") == nil })
 	if p.idx.Len() != 0 {
 		t.Fatalf("index holds %d pods after delete", p.idx.Len())
 	}
 }
 
 func TestWatchTerminatingLeaves(t *testing.T) {
-	client, podWatches := watchedClient(newPod("default", "ws-1", []string{"10.36.0.1"}))
+	client, podWatches := watchedClient(podtest.Pod("default", "ws-1", []string{"10.36.0.1"}))
 	p := startedPlugin(t, client, podWatches)
 	if p.idx.Host("ws-1") == nil {
 		t.Fatal("listed pod not indexed at sync")
 	}
-	pod := newPod("default", "ws-1", []string{"10.36.0.1"}, terminating())
+	pod := podtest.Pod("default", "ws-1", []string{"10.36.0.1"}, podtest.Terminating())
 	if _, err := client.CoreV1().Pods("default").Update(context.Background(), pod, meta.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the terminating pod to leave", func() bool { return p.idx.Host("ws-1") == nil })
+	podtest.WaitFor(t, "the terminating pod to leave", func() bool { return p.idx.Host("ws-1") == nil })
 }
 
 func TestWatchSharedAndReleased(t *testing.T) {
-	client, podWatches := watchedClient(newPod("default", "ws-1", []string{"10.36.0.1"}))
-	conn := connection{endpoint: "http://shared"}
+	client, podWatches := watchedClient(podtest.Pod("default", "ws-1", []string{"10.36.0.1"}))
+	conn := kube.Connection{Endpoint: "http://shared"}
 	prod := &PodName{Zones: []string{zone}, primary: zone, client: client, conn: conn, opts: index.Options{Namespaces: []string{"prod"}}}
 	def := &PodName{Zones: []string{zone}, primary: zone, client: client, conn: conn, opts: index.Options{Namespaces: []string{"default"}}}
 	for _, p := range []*PodName{prod, def} {
@@ -128,11 +118,11 @@ func TestWatchSharedAndReleased(t *testing.T) {
 		}
 		<-p.syncedCh
 	}
-	if prod.w != def.w || prod.w.refs != 2 {
+	if prod.w != def.w || kube.Held()[prod.watchKey()] != 2 {
 		t.Fatal("two stanzas with one connection and selector do not share a watch")
 	}
 	// Synced means listed; the watch that follows the list opens a moment later.
-	waitFor(t, "the shared pod watch", func() bool { return podWatches.Load() > 0 })
+	podtest.WaitFor(t, "the shared pod watch", func() bool { return podWatches.Load() > 0 })
 	if podWatches.Load() != 1 {
 		t.Fatalf("%d pod watches for two stanzas, want 1", podWatches.Load())
 	}
@@ -168,35 +158,24 @@ func TestWatchSharedAndReleased(t *testing.T) {
 	if err := next.stop(); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(watchRefs()); n != 0 {
+	if n := len(kube.Held()); n != 0 {
 		t.Fatalf("%d watches left after every stanza stopped", n)
 	}
 	// The last release returns once the informers have stopped.
-	if !next.w.stopped() {
+	if !next.w.Stopped() {
 		t.Fatal("the informers still run after the last stanza released the watch")
 	}
 	for _, name := range []string{"coredns_podname_pods", "coredns_podname_last_sync_timestamp_seconds"} {
-		if n := seriesWith(t, name, "watch", next.w.id); n != 0 {
-			t.Errorf("%s{watch=%q} still exported after the watch stopped", name, next.w.id)
+		if n := seriesWith(t, name, "watch", next.w.ID()); n != 0 {
+			t.Errorf("%s{watch=%q} still exported after the watch stopped", name, next.w.ID())
 		}
 	}
 }
 
-// watchRefs returns the live watches' reference counts, by key.
-func watchRefs() map[string]int {
-	watches.mu.Lock()
-	defer watches.mu.Unlock()
-	refs := map[string]int{}
-	for k, w := range watches.m {
-		refs[k] = w.refs
-	}
-	return refs
-}
-
 func TestWatchLabelSelector(t *testing.T) {
 	client, podWatches := watchedClient(
-		newPod("default", "ws-1", []string{"10.36.0.1"}),
-		newPod("default", "db-1", []string{"10.36.0.2"}, podLabels(map[string]string{"app": "db"})),
+		podtest.Pod("default", "ws-1", []string{"10.36.0.1"}),
+		podtest.Pod("default", "db-1", []string{"10.36.0.2"}, podtest.Labels(map[string]string{"app": "db"})),
 	)
 	p := startedPlugin(t, client, podWatches, func(p *PodName) { p.selector = "app=ws" })
 	if p.idx.Host("ws-1") == nil || p.idx.Host("db-1") != nil {
@@ -214,46 +193,7 @@ func TestReadyLatches(t *testing.T) {
 	if got, err := testutil.GatherAndCount(prometheus.DefaultGatherer, "coredns_podname_pods", "coredns_podname_conflicts", "coredns_podname_last_sync_timestamp_seconds"); err != nil || got < 3 {
 		t.Fatalf("%d series of pods, conflicts, last sync after an empty sync (%v); want each", got, err)
 	}
-	if testutil.ToFloat64(lastSync.WithLabelValues(watchID(p.watchKey()))) == 0 {
+	if seriesValue(t, "coredns_podname_last_sync_timestamp_seconds", "watch", kube.WatchID(p.watchKey())) == 0 {
 		t.Fatal("last_sync_timestamp_seconds not set at sync")
-	}
-}
-
-// TestWatchID: the label is short, carries nothing of the key, and is the
-// same for the same key in every process (pinned here).
-func TestWatchID(t *testing.T) {
-	for key, want := range map[string]string{
-		"in-cluster,labels=": "b731f68f",
-		"kubeconfig=/etc/coredns/kubeconfig,context=,labels=podname.pix.yun.com/register=true": "6667ee00",
-	} {
-		if got := watchID(key); got != want {
-			t.Errorf("watchID(%q) = %q, want %q", key, got, want)
-		}
-	}
-}
-
-func TestWatchMetrics(t *testing.T) {
-	logs := captureLog(t)
-	client, podWatches := watchedClient(newPod("default", "ws-1", []string{"10.36.0.1"}), newPod("default", "pending", nil))
-	p := startedPlugin(t, client, podWatches)
-	id := watchID(p.watchKey())
-	if n := logs.count("watch " + id + ": " + p.watchKey() + "\n"); n != 1 {
-		t.Fatalf("the watch's id and key logged %d times at its start, want once:\n%s", n, logs.buf.String())
-	}
-	held := podsHeld.WithLabelValues(id)
-	if got := testutil.ToFloat64(held); got != 1 {
-		t.Fatalf("coredns_podname_pods = %v, want 1 (the pod without an IP is not held)", got)
-	}
-	adds := testutil.ToFloat64(podEvents.WithLabelValues("add"))
-	if _, err := client.CoreV1().Pods("default").Create(context.Background(),
-		newPod("default", "ws-2", []string{"10.36.0.2"}), meta.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "the pods gauge", func() bool { return testutil.ToFloat64(held) == 2 })
-	if testutil.ToFloat64(podEvents.WithLabelValues("add")) <= adds {
-		t.Fatal("pod_events_total{event=add} did not move")
-	}
-	if testutil.ToFloat64(lastSync.WithLabelValues(id)) == 0 {
-		t.Fatal("last_sync_timestamp_seconds not set")
 	}
 }

@@ -81,7 +81,7 @@ func FullConfig() Config {
 		XfrChanges: []int{1, 50, 1000}, SecondaryEvery: 5,
 		Workers:   16,
 		Budget:    40 * time.Minute,
-		MicroArgs: []string{"-run", "^$", "-bench", ".", "-benchmem", "-count", "3", "./plugin/podname/"},
+		MicroArgs: []string{"-run", "^$", "-bench", ".", "-benchmem", "-count", "3", "./plugin/podname/..."},
 	}
 }
 
@@ -121,7 +121,7 @@ func SmokeConfig() Config {
 		RelistSteady: 500 * time.Millisecond, RelistWindow: 3 * time.Second,
 		XfrChanges: []int{1, 4, 10}, SecondaryEvery: 1,
 		Workers:   8,
-		MicroArgs: []string{"-run", "^$", "-bench", ".", "-benchmem", "-benchtime", "1x", "-count", "1", "./plugin/podname/"},
+		MicroArgs: []string{"-run", "^$", "-bench", ".", "-benchmem", "-benchtime", "1x", "-count", "1", "./plugin/podname/..."},
 	}
 }
 
