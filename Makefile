@@ -22,7 +22,7 @@ DEB_TOOLS := dig:bind9-dnsutils ip:iproute2 python3:python3 unshare:util-linux p
 # The seed scenario runs ZooKeeper from zookeeper's jar and talks to it with python3-kazoo.
 DEB_FILES := /usr/share/java/zookeeper.jar:zookeeper /usr/lib/python3/dist-packages/kazoo:python3-kazoo
 
-.PHONY: all help build build-bench image image-local image-test demo demo-once test lint unit fuzz e2e deploy-test deps tools cluster-up cluster-down bench bench-smoke clean
+.PHONY: all help build build-bench image image-local image-test demo demo-once test lint unit fuzz e2e deploy-test deps tools cluster-up cluster-down bench bench-report bench-smoke clean
 
 all: build
 
@@ -140,8 +140,11 @@ cluster-down: ## stop the cluster cluster-up started and wait for its teardown
 
 # Benchmarks
 
-bench: build build-bench tools deps ## side-by-side benchmarks against the kubernetes, file and whoami plugins, zone transfers with BIND; writes BENCHMARKS.md and docs/bench/*.svg (about 35 min)
+bench: build build-bench tools deps ## side-by-side benchmarks against the kubernetes, file and whoami plugins, zone transfers with BIND; writes docs/bench/results.json and BENCHMARKS.md from it (about 35 min)
 	$(GOTEST) run ./bench/cmd/bench -notes bench/NOTES.md
+
+bench-report: ## BENCHMARKS.md and docs/bench/ rendered again from docs/bench/results.json, measuring nothing
+	$(GOTEST) run ./bench/cmd/report
 
 bench-smoke: build build-bench tools deps ## the benchmark code paths at small sizes, in about a minute
 	$(GOTEST) test -count=1 ./bench/...

@@ -211,7 +211,7 @@ func (b *Bench) churnPass(ctx context.Context, res *ChurnResult, role string, fi
 	if werr != nil {
 		return werr
 	}
-	b.logf("churn, %s: CPU meanwhile (cores): %s", role, formatCPU(res.CPU[role]))
+	b.logf("churn, %s: CPU meanwhile (cores): %s", role, FormatCPU(res.CPU[role]))
 	if sec != nil {
 		if res.Secondary, err = sec.finish(ctx, srv, created+deleted, res.Elapsed[role]); err != nil {
 			return err

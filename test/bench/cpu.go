@@ -113,8 +113,8 @@ func (b *Bench) processNames(extra map[int]string) map[int]string {
 	return names
 }
 
-// formatCPU writes uses as "kube-apiserver 0.81, coredns 0.12, ...".
-func formatCPU(uses []CPUUse) string {
+// FormatCPU writes uses as "kube-apiserver 0.81, coredns 0.12, ...".
+func FormatCPU(uses []CPUUse) string {
 	var parts []string
 	for _, u := range uses {
 		if u.Cores >= 0.005 {
@@ -161,7 +161,7 @@ func (b *Bench) settle(ctx context.Context) error {
 			quiet = 0
 		}
 		if quiet < settleQuiet && time.Now().After(deadline) {
-			b.logf("cluster still busy after %s, measuring anyway: %s", settleTimeout, formatCPU(uses))
+			b.logf("cluster still busy after %s, measuring anyway: %s", settleTimeout, FormatCPU(uses))
 			return nil
 		}
 	}

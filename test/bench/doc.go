@@ -7,8 +7,8 @@
 // an API server restart; zone transfers: AXFR beside the file plugin, IXFR against the changes
 // it carries, BIND following podname under churn, and the heap of the IXFR journal; and at the
 // largest size (150k pods, Kubernetes' per-cluster limit, measured once) sync, heap, podname's
-// throughput alone and a relist. Command test/bench/cmd/bench runs it and writes BENCHMARKS.md
-// with SVG plots under docs/bench/.
+// throughput alone and a relist. Command test/bench/cmd/bench runs it and writes the figures to
+// docs/bench/results.json; package report renders BENCHMARKS.md from them.
 //
 // Everything runs on 127.0.0.1. Pods are created straight through the API, bound to Nodes no
 // kubelet or kwok manages, with the status a kubelet would write (Running, Ready, an IP chosen

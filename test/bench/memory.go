@@ -18,14 +18,14 @@ import (
 const (
 	benchSwitchPrefix = "PODNAME_BENCH_"
 	benchBinary       = "coredns-bench"
-	envFullDecode     = "PODNAME_BENCH_DECODE=full"
-	envGzipOn         = "PODNAME_BENCH_COMPRESSION=on"
-	envGzipOff        = "PODNAME_BENCH_COMPRESSION=off"
-	envListWatch      = "KUBE_FEATURE_WatchListClient=false"
+	EnvFullDecode     = "PODNAME_BENCH_DECODE=full"
+	EnvGzipOn         = "PODNAME_BENCH_COMPRESSION=on"
+	EnvGzipOff        = "PODNAME_BENCH_COMPRESSION=off"
+	EnvListWatch      = "KUBE_FEATURE_WatchListClient=false"
 )
 
-// variant names role run with env: the role alone with coredns's default environment.
-func variant(role string, env []string) string {
+// VariantName names role run with env: the role alone with coredns's default environment.
+func VariantName(role string, env []string) string {
 	if len(env) == 0 {
 		return role
 	}
@@ -64,8 +64,8 @@ type MemorySample struct {
 // syncTimeout bounds a start-up at the largest sizes.
 const syncTimeout = 3 * time.Minute
 
-// variant is the sample's role and environment, as variant writes them.
-func (s MemorySample) variant() string { return variant(s.Role, s.Env) }
+// VariantName is the sample's role and environment, as variant writes them.
+func (s MemorySample) Variant() string { return VariantName(s.Role, s.Env) }
 
 // Memory starts coredns with role alone (podname, kubernetes with pods verified, or whoami),
 // with env added to its environment, waits for /ready and, for podname, for its index to hold
@@ -73,7 +73,7 @@ func (s MemorySample) variant() string { return variant(s.Role, s.Env) }
 func (b *Bench) Memory(ctx context.Context, role string, pods, run int, env ...string) (MemorySample, error) {
 	s := MemorySample{Role: role, Env: env, Pods: pods, Run: run}
 	fail := func(err error) (MemorySample, error) {
-		return s, fmt.Errorf("memory of %s at %d pods, run %d: %w", s.variant(), pods, run+1, err)
+		return s, fmt.Errorf("memory of %s at %d pods, run %d: %w", s.Variant(), pods, run+1, err)
 	}
 	dir := filepath.Join(b.work, "memory", fmt.Sprintf("%s-%d-%d", strings.Join(append([]string{role}, env...), "-"), pods, run))
 	srv, at, err := b.startAlone(ctx, dir, role, pods, env...)
@@ -184,4 +184,22 @@ func (b *Bench) podWatchLists(ctx context.Context) (float64, error) {
 		return 0, fmt.Errorf("API server /metrics: %w", err)
 	}
 	return n, nil
+}
+
+// The variants of podname the memory samples have beside its default build and environment.
+var (
+	RoleFullDecode = VariantName(RolePodname, []string{EnvFullDecode})
+	RoleGzipOn     = VariantName(RolePodname, []string{EnvGzipOn})
+	RoleGzipOff    = VariantName(RolePodname, []string{EnvGzipOff})
+	RoleListWatch  = VariantName(RolePodname, []string{EnvListWatch})
+)
+
+// VariantPods is the number of pods variant (one measured at one size only) ran at, or 0.
+func VariantPods(res *Results, variant string) int {
+	for _, s := range res.Memory {
+		if s.Variant() == variant {
+			return s.Pods
+		}
+	}
+	return 0
 }

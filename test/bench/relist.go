@@ -11,8 +11,8 @@ import (
 	"github.com/podname/podname/test/harness"
 )
 
-// relistSampleEvery is how often the heap is read during a relist.
-const relistSampleEvery = 50 * time.Millisecond
+// RelistSampleEvery is how often the heap is read during a relist.
+const RelistSampleEvery = 50 * time.Millisecond
 
 // RelistSample is the heap and RSS of coredns at T seconds after sampling began.
 type RelistSample struct {
@@ -69,7 +69,7 @@ func (b *Bench) Relist(ctx context.Context, role string, pods int, steady, windo
 	var sampleErr error
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		t := time.NewTicker(relistSampleEvery)
+		t := time.NewTicker(RelistSampleEvery)
 		defer t.Stop()
 		for {
 			heap, err := srv.HeapInuse(sctx)
@@ -121,7 +121,7 @@ func (b *Bench) Relist(ctx context.Context, role string, pods int, steady, windo
 	if role == RolePodname {
 		// A relist hands the informer every pod again, each as an update; the index is whole
 		// again once they are all in.
-		t := time.NewTicker(relistSampleEvery)
+		t := time.NewTicker(RelistSampleEvery)
 		for time.Now().Before(until) {
 			if n, err := updates(); err == nil && n >= base+float64(pods) {
 				res.Resynced = since()

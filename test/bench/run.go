@@ -360,7 +360,7 @@ func (b *Bench) measure(ctx context.Context, res *Results) error {
 				return err
 			}
 		}
-		if size == cfg.largest() {
+		if size == cfg.LargestSize() {
 			if err := b.atLargest(ctx, res, size); err != nil {
 				return err
 			}
@@ -376,7 +376,7 @@ func (b *Bench) measure(ctx context.Context, res *Results) error {
 // would end the run after its budget.
 func (b *Bench) overBudget(res *Results, size, have int, lastMemory time.Duration, lastSize int) string {
 	cfg := b.cfg
-	if size <= cfg.ThroughputPods || size <= cfg.RelistPods || size == cfg.largest() || cfg.Budget <= 0 || have == 0 {
+	if size <= cfg.ThroughputPods || size <= cfg.RelistPods || size == cfg.LargestSize() || cfg.Budget <= 0 || have == 0 {
 		return ""
 	}
 	rate := creationRate(res)
@@ -420,7 +420,7 @@ func creationRate(res *Results) float64 {
 // seen so far, the two churn passes, and the four API server restarts.
 func (b *Bench) ahead(res *Results, size int) time.Duration {
 	cfg := b.cfg
-	create := time.Duration(float64(max(max(cfg.RelistPods, cfg.largest())-size, 0)) / creationRate(res) * float64(time.Second))
+	create := time.Duration(float64(max(max(cfg.RelistPods, cfg.LargestSize())-size, 0)) / creationRate(res) * float64(time.Second))
 	churn := time.Duration(cfg.ChurnSeconds)*time.Second + 30*time.Second
 	return create + 2*churn + 4*(cfg.RelistSteady+cfg.RelistWindow+time.Minute)
 }
@@ -459,17 +459,17 @@ func (b *Bench) grow(ctx context.Context, res *Results, have, size int) error {
 	return nil
 }
 
-// largest is the largest size if it is above ThroughputPods and RelistPods, else 0.
-func (c Config) largest() int {
+// LargestSize is the largest size if it is above ThroughputPods and RelistPods, else 0.
+func (c Config) LargestSize() int {
 	if n := c.Sizes[len(c.Sizes)-1]; n > c.ThroughputPods && n > c.RelistPods {
 		return n
 	}
 	return 0
 }
 
-// runsAt is how many times the memory and sync figures are measured at size.
-func (c Config) runsAt(size int) int {
-	if size == c.largest() && c.LargestRuns > 0 {
+// RunsAt is how many times the memory and sync figures are measured at size.
+func (c Config) RunsAt(size int) int {
+	if size == c.LargestSize() && c.LargestRuns > 0 {
 		return c.LargestRuns
 	}
 	return c.Runs
@@ -485,17 +485,17 @@ type memoryVariant struct {
 // and the kubernetes plugin; at RelistPods also podname with gzip forced on and off, and
 // listing then watching instead of client-go's default watch-list.
 func (c Config) memoryVariants(size int) []memoryVariant {
-	vs := []memoryVariant{{RolePodname, nil}, {RolePodname, []string{envFullDecode}}, {RoleKubernetes, nil}}
+	vs := []memoryVariant{{RolePodname, nil}, {RolePodname, []string{EnvFullDecode}}, {RoleKubernetes, nil}}
 	if size == c.RelistPods {
-		vs = append(vs, memoryVariant{RolePodname, []string{envGzipOn}}, memoryVariant{RolePodname, []string{envGzipOff}},
-			memoryVariant{RolePodname, []string{envListWatch}})
+		vs = append(vs, memoryVariant{RolePodname, []string{EnvGzipOn}}, memoryVariant{RolePodname, []string{EnvGzipOff}},
+			memoryVariant{RolePodname, []string{EnvListWatch}})
 	}
 	return vs
 }
 
 // memoryAt takes the memory and sync figures of memoryVariants(size) at size.
 func (b *Bench) memoryAt(ctx context.Context, res *Results, size int) error {
-	for r := range b.cfg.runsAt(size) {
+	for r := range b.cfg.RunsAt(size) {
 		for _, v := range b.cfg.memoryVariants(size) {
 			if err := b.settle(ctx); err != nil {
 				return err
@@ -505,7 +505,7 @@ func (b *Bench) memoryAt(ctx context.Context, res *Results, size int) error {
 				return err
 			}
 			b.logf("memory %-10s %6d pods run %d: sync %5s CPU %5s allocated %6.0f MiB read %6.1f MiB heap %6.1f MiB RSS %6.1f MiB",
-				s.variant(), size, r+1, s.Sync.Round(time.Millisecond), s.CPU, s.Allocated/(1<<20), s.Received/(1<<20), s.HeapInuse/(1<<20), s.RSS/(1<<20))
+				s.Variant(), size, r+1, s.Sync.Round(time.Millisecond), s.CPU, s.Allocated/(1<<20), s.Received/(1<<20), s.HeapInuse/(1<<20), s.RSS/(1<<20))
 			res.Memory = append(res.Memory, s)
 		}
 	}
@@ -557,7 +557,7 @@ func (b *Bench) churnAndRelist(ctx context.Context, res *Results, size int) erro
 	res.Churn = c
 	// podname again with GOGC=50: how much of the peak is the GC letting garbage grow to
 	// twice the live heap before it collects; and decoding whole Pods, the path before.
-	for _, v := range []memoryVariant{{RolePodname, nil}, {RoleKubernetes, nil}, {RolePodname, []string{"GOGC=50"}}, {RolePodname, []string{envFullDecode}}} {
+	for _, v := range []memoryVariant{{RolePodname, nil}, {RoleKubernetes, nil}, {RolePodname, []string{"GOGC=50"}}, {RolePodname, []string{EnvFullDecode}}} {
 		b.logf("relist: %s %v at %d pods, API server restart", v.role, v.env, size)
 		r, err := b.Relist(ctx, v.role, size, cfg.RelistSteady, cfg.RelistWindow, v.env...)
 		if err != nil {
@@ -591,18 +591,18 @@ func problems(res *Results) []string {
 	// that size, and lists with the switch. The API server counts every client's watch-lists (a
 	// component relisting adds one), so each run of podname must have seen one at least, and
 	// one run of the list variant none.
-	if pods := variantPods(res, roleListWatch); pods > 0 {
-		least := map[string]float64{RolePodname: math.Inf(1), roleListWatch: math.Inf(1)}
+	if pods := VariantPods(res, RoleListWatch); pods > 0 {
+		least := map[string]float64{RolePodname: math.Inf(1), RoleListWatch: math.Inf(1)}
 		for _, s := range res.Memory {
-			if m, ok := least[s.variant()]; ok && s.Pods == pods {
-				least[s.variant()] = min(m, s.PodWatchLists)
+			if m, ok := least[s.Variant()]; ok && s.Pods == pods {
+				least[s.Variant()] = min(m, s.PodWatchLists)
 			}
 		}
 		if n := least[RolePodname]; n < 1 {
 			out = append(out, fmt.Sprintf("%s at %d pods: a sync during which the API server served %.0f watch-lists of pods, want 1 at least", RolePodname, pods, n))
 		}
-		if n := least[roleListWatch]; n != 0 {
-			out = append(out, fmt.Sprintf("%s at %d pods: the API server served %.0f watch-lists of pods or more during every sync, want 0 in one", roleListWatch, pods, n))
+		if n := least[RoleListWatch]; n != 0 {
+			out = append(out, fmt.Sprintf("%s at %d pods: the API server served %.0f watch-lists of pods or more during every sync, want 0 in one", RoleListWatch, pods, n))
 		}
 	}
 	if t := res.Throughput; t != nil {

@@ -192,9 +192,9 @@ func TransferBytes(ts []harness.Transfer) int {
 	return n
 }
 
-// checkFirst compares named's count of its first transfer with the bench's AXFR at the same
+// CheckFirst compares named's count of its first transfer with the bench's AXFR at the same
 // serial: named counts DNS messages without TCP's 2-byte lengths.
-func (r *SecondaryResult) checkFirst() (ours int, same bool) {
+func (r *SecondaryResult) CheckFirst() (ours int, same bool) {
 	ours = r.Check.Bytes - 2*r.Check.Messages
 	return ours, ours == r.First.Bytes && r.Check.Messages == r.First.Messages && r.First.Records == r.Check.Records
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // Roles in the order the report lists them.
-var throughputRoles = []string{RolePodname, RoleKubernetes, RoleFile, RoleWhoami}
+var ThroughputRoles = []string{RolePodname, RoleKubernetes, RoleFile, RoleWhoami}
 
 // PerfRun is one dnsperf run against one server block.
 type PerfRun struct {
@@ -126,10 +126,10 @@ func (b *Bench) Throughput(ctx context.Context, pods int) (*ThroughputResult, er
 	// The order rotates from run to run, so no plugin always runs first (or last, after the
 	// others warmed the CPU caches and the GC).
 	run := func(p Perf, run int) ([]PerfRun, error) {
-		out := make([]PerfRun, len(throughputRoles))
-		for j := range throughputRoles {
-			k := (j + run) % len(throughputRoles)
-			role := throughputRoles[k]
+		out := make([]PerfRun, len(ThroughputRoles))
+		for j := range ThroughputRoles {
+			k := (j + run) % len(ThroughputRoles)
+			role := ThroughputRoles[k]
 			kind := "saturated"
 			if p.QPS > 0 {
 				kind = "latency"
@@ -169,8 +169,8 @@ func (b *Bench) Throughput(ctx context.Context, pods int) (*ThroughputResult, er
 
 	res.LatencyQPS = b.cfg.LatencyQPS
 	lowest := math.Inf(1)
-	for _, role := range throughputRoles {
-		lowest = min(lowest, Median(res.saturatedQPS(role)))
+	for _, role := range ThroughputRoles {
+		lowest = min(lowest, Median(res.SaturatedQPS(role)))
 	}
 	if half := int(lowest/2/1000) * 1000; half < res.LatencyQPS && half > 0 {
 		res.LatencyQPS = half
@@ -224,13 +224,13 @@ func (b *Bench) profile(ctx context.Context, srv *Server, addr, queries, dir str
 	return nil
 }
 
-// saturatedQPS is the QPS of role in each saturated run.
-func (r *ThroughputResult) saturatedQPS(role string) []float64 {
-	return perfField(r.Saturated, role, func(p PerfRun) float64 { return p.QPS })
+// SaturatedQPS is the QPS of role in each saturated run.
+func (r *ThroughputResult) SaturatedQPS(role string) []float64 {
+	return PerfField(r.Saturated, role, func(p PerfRun) float64 { return p.QPS })
 }
 
-// perfField collects f of role's run from each run.
-func perfField(runs [][]PerfRun, role string, f func(PerfRun) float64) []float64 {
+// PerfField collects f of role's run from each run.
+func PerfField(runs [][]PerfRun, role string, f func(PerfRun) float64) []float64 {
 	var out []float64
 	for _, run := range runs {
 		for _, p := range run {
@@ -242,9 +242,9 @@ func perfField(runs [][]PerfRun, role string, f func(PerfRun) float64) []float64
 	return out
 }
 
-// ratios is a/b within each run, for roles a and b.
-func ratios(runs [][]PerfRun, a, b string, f func(PerfRun) float64) []float64 {
-	xs, ys := perfField(runs, a, f), perfField(runs, b, f)
+// Ratios is a/b within each run, for roles a and b.
+func Ratios(runs [][]PerfRun, a, b string, f func(PerfRun) float64) []float64 {
+	xs, ys := PerfField(runs, a, f), PerfField(runs, b, f)
 	out := make([]float64, 0, len(xs))
 	for i := range min(len(xs), len(ys)) {
 		out = append(out, xs[i]/ys[i])

@@ -142,7 +142,7 @@ func (b *Bench) ixfrs(ctx context.Context, server string) ([]IXFRRun, error) {
 			}
 			x.Run = r
 			b.logf("  IXFR after %s run %d: %7d bytes in %d messages, %d records in %d steps; changed records %d bytes (%.2fx)",
-				plural(n, "change"), r+1, x.Bytes, x.Messages, x.Records, x.Steps, x.ChangedBytes, float64(x.Bytes)/float64(x.ChangedBytes))
+				Plural(n, "change"), r+1, x.Bytes, x.Messages, x.Records, x.Steps, x.ChangedBytes, float64(x.Bytes)/float64(x.ChangedBytes))
 			out = append(out, x)
 		}
 	}

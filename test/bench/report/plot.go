@@ -1,4 +1,4 @@
-package bench
+package report
 
 import (
 	"bytes"
@@ -7,6 +7,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/podname/podname/test/bench"
 
 	xfont "golang.org/x/image/font"
 	"gonum.org/v1/plot"
@@ -106,12 +108,12 @@ func (c Chart) SVG() (string, error) {
 	p.Add(marks(c.Marks))
 	// The y axis starts at 0, so that heights compare.
 	p.Y.Min = math.Min(p.Y.Min, 0)
-	p.Y.Tick.Marker, p.Y.AutoRescale = steps(plainNumber), true
+	p.Y.Tick.Marker, p.Y.AutoRescale = steps(bench.PlainNumber), true
 	if c.XLog {
 		p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, decades{}
 		p.X.Min, p.X.Max = math.Pow10(decade(p.X.Min, math.Floor)), math.Pow10(decade(p.X.Max, math.Ceil))
 	} else {
-		label := plainNumber
+		label := bench.PlainNumber
 		if c.XFormat != nil {
 			label = c.XFormat
 		}
@@ -209,19 +211,4 @@ func decade(v float64, round func(float64) float64) int {
 		return int(r)
 	}
 	return int(round(l))
-}
-
-func plainNumber(v float64) string {
-	return strconv.FormatFloat(v, 'g', 6, 64)
-}
-
-// CountLabel writes 1000 as 1k and 1e6 as 1M.
-func CountLabel(v float64) string {
-	switch {
-	case v >= 1e6:
-		return plainNumber(v/1e6) + "M"
-	case v >= 1e3:
-		return plainNumber(v/1e3) + "k"
-	}
-	return plainNumber(v)
 }
