@@ -117,7 +117,7 @@ func (w *writer) summary() {
 	w.p("podname beside CoreDNS's own plugins, all in the same `bin/coredns` on the same machine. ")
 	w.p("Rendered by `go -C test run ./bench/cmd/report` from %s, which `%s` wrote on %s; do not edit by hand. How each figure is measured: %s.\n\n",
 		w.link("results.json", "results.json"), res.Command, res.Machine.Date.Format("2006-01-02 15:04 MST"), w.link("method", "method.md"))
-	w.p("Every figure is the median of %d runs unless it says otherwise; ratios are taken within a run, then their median.", res.Config.Runs)
+	w.p("Every figure is the median of %s unless it says otherwise; ratios are taken within a run, then their median.", bench.Plural(res.Config.Runs, "run"))
 	if n := res.Config.LargestSize(); n > 0 && res.Config.RunsAt(n) != res.Config.Runs {
 		w.p(" At the largest size, %s pods, %s.", count(n), bench.Plural(res.Config.RunsAt(n), "run"))
 	}
