@@ -29,7 +29,7 @@ import (
 // TestPrometheusScrape: a real Prometheus scraping the real coredns (the standalone Corefile)
 // every second sees exactly what the test did: the pods it created, indexed; the queries it
 // sent, counted by result; one add event per pod. Every query of the Grafana dashboard then
-// runs on Prometheus's own engine and returns data.
+// runs on Prometheus's own engine and returns data, and every podname metric has a panel.
 func TestPrometheusScrape(t *testing.T) {
 	bin := needPrometheus(t)
 	c := harness.Cluster(t, cluster.Options{})
@@ -122,6 +122,16 @@ func TestPrometheusScrape(t *testing.T) {
 		if err != nil {
 			t.Error(err)
 		}
+	}
+	// And the other way: every podname metric coredns exports has a panel.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	scraped, err := prom.names(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if missing := unshown(scraped, slices.Concat(panels, variables)); len(missing) > 0 {
+		t.Errorf("coredns exports %q, which no panel of the dashboard shows (Prometheus scraped %q)", missing, scraped)
 	}
 }
 
@@ -262,6 +272,22 @@ func (p *prometheus) query(ctx context.Context, q string) ([]sample, error) {
 		resp.Data.Result[i].value = v
 	}
 	return resp.Data.Result, nil
+}
+
+// names are the metric names Prometheus holds series of.
+func (p *prometheus) names(ctx context.Context) ([]string, error) {
+	code, body, err := get(ctx, p.url+"/api/v1/label/__name__/values")
+	if err != nil {
+		return nil, err
+	}
+	var resp struct {
+		Status string   `json:"status"`
+		Data   []string `json:"data"`
+	}
+	if err := json.Unmarshal(body, &resp); err != nil || resp.Status != "success" {
+		return nil, fmt.Errorf("metric names: HTTP %d, %v: %s", code, err, body)
+	}
+	return resp.Data, nil
 }
 
 // get returns the status and body of a GET of u.
