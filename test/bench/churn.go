@@ -12,13 +12,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/miekg/dns"
-
 	"github.com/podname/podname/test/harness"
 
 	corev1 "k8s.io/api/core/v1"
 	meta "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/watch"
 )
 
 // churnNamespace holds the pods created and deleted under churn, and their headless Service.
@@ -69,28 +66,6 @@ type ChurnResult struct {
 	// Secondary is BIND following a second podname, with the transfer plugin, through the
 	// podname pass (role RoleBIND in the maps above); nil if the budget left it out.
 	Secondary *SecondaryResult
-}
-
-// churnRun is the state of one pass.
-type churnRun struct {
-	ctx     context.Context
-	targets []churnTarget
-	name    func(i int) string
-	first   int // the first pod index of the pass
-
-	mu      sync.Mutex
-	res     *ChurnResult
-	deleted map[int]chan struct{} // closed once the watch shows pod i deleted
-	wg      sync.WaitGroup
-}
-
-// churnTarget is a server a pass asks for the pods' names.
-type churnTarget struct {
-	role, server string
-	every        int // ask for every every-th pod only
-	// The first interval between two questions for one name, and the longest: each is 10%
-	// longer than the one before.
-	first, most time.Duration
 }
 
 // Churn creates and deletes rate pods per second each for seconds, on top of a pool of pods
@@ -152,21 +127,22 @@ func (b *Bench) churnPass(ctx context.Context, res *ChurnResult, role string, fi
 	if err := srv.WaitReady(wctx); err != nil {
 		return err
 	}
-	c := &churnRun{ctx: ctx, res: res, first: first, deleted: map[int]chan struct{}{}, name: func(i int) string {
+	name := func(pod string) string {
 		if role == RoleKubernetes {
-			return fmt.Sprintf("%s.%s.%s.svc.cluster.local", churnPodName(i), churnNamespace, churnNamespace)
+			return fmt.Sprintf("%s.%s.%s.svc.cluster.local", pod, churnNamespace, churnNamespace)
 		}
-		return churnPodName(i) + "." + Zone
-	}}
-	c.targets = []churnTarget{{role: role, server: conf.DNS[role], every: 1, first: firstPoll, most: maxPoll}}
+		return pod + "." + Zone
+	}
 	want := make([]Expect, pool)
 	for i := range pool {
-		want[i] = Expect{Name: c.name(first + i), IP: churnIP(first + i)}
+		want[i] = Expect{Name: name(churnPodName(first + i)), IP: churnIP(first + i)}
 	}
 	if _, err := AwaitAnswers(wctx, conf.DNS[role], want, 8); err != nil {
 		return fmt.Errorf("pool: %w", err)
 	}
 	b.logf("churn, %s: pool answered %s after its first pod was created", role, time.Since(begin).Round(time.Millisecond))
+	targets := []harness.FollowServer{{Name: role, Addr: conf.DNS[role], First: firstPoll, Most: maxPoll}}
+	every := map[string]int{role: 1}
 	names := map[int]string{srv.PID(): "coredns"}
 	var sec *secondaryRun
 	if secondaryEvery > 0 {
@@ -175,20 +151,21 @@ func (b *Bench) churnPass(ctx context.Context, res *ChurnResult, role string, fi
 		}
 		defer sec.stop()
 		sec.res.Every = secondaryEvery
-		c.targets = append(c.targets, churnTarget{role: RoleBIND, server: sec.bind.Addr, every: secondaryEvery, first: secondaryFirstPoll, most: secondaryMaxPoll})
+		targets = append(targets, harness.FollowServer{Name: RoleBIND, Addr: sec.bind.Addr, First: secondaryFirstPoll, Most: secondaryMaxPoll})
+		every[RoleBIND] = secondaryEvery
 		names[sec.primary.PID()], names[sec.bind.PID()] = "coredns, primary of BIND", "named (BIND)"
 	}
-
-	list, err := b.client.CoreV1().Pods(churnNamespace).List(ctx, meta.ListOptions{})
+	// Every pod is followed from its IP in the watch to its right answer, and from its deletion
+	// to NXDOMAIN, on each target that asks for it.
+	f, err := harness.Follow(ctx, b.client, churnNamespace, harness.FollowOptions{Servers: targets, Name: name, Limit: churnLimit,
+		Follow: func(s harness.FollowServer, pod *corev1.Pod) bool {
+			i, ok := churnIndex(pod.Name)
+			return ok && i%every[s.Name] == 0
+		}})
 	if err != nil {
-		return fmt.Errorf("list pods in %s: %w", churnNamespace, err)
+		return err
 	}
-	w, err := b.client.CoreV1().Pods(churnNamespace).Watch(ctx, meta.ListOptions{ResourceVersion: list.ResourceVersion})
-	if err != nil {
-		return fmt.Errorf("watch pods in %s: %w", churnNamespace, err)
-	}
-	watchDone := make(chan error, 1)
-	go func() { watchDone <- c.follow(w, rate*seconds) }()
+	defer f.Stop()
 
 	b.logf("churn, %s: %d creations and %d deletions per second for %d s", role, rate, rate, seconds)
 	cpu := snapshotCPU()
@@ -198,19 +175,26 @@ func (b *Bench) churnPass(ctx context.Context, res *ChurnResult, role string, fi
 	res.CPU[role] = cpuSince(cpu, b.processNames(names))
 	res.Created[role], res.Deleted[role] = created, deleted
 	if err != nil {
-		w.Stop()
-		<-watchDone
-		c.wg.Wait()
 		return err
 	}
-	// The watch has seen everything once it has seen the last pod appear and the last deleted
-	// pod go; follow returns then, or when its bound ends.
-	werr := waitChan(ctx, watchDone, churnLimit+time.Duration(seconds)*time.Second)
-	w.Stop()
-	c.wg.Wait()
-	if werr != nil {
-		return werr
+	// Pods first, first+1, ... went under churn, and as many came after the pool; the others
+	// live on. Every one gets churnLimit to settle.
+	changes := rate * seconds
+	var live, gone []string
+	for i := first; i < first+pool+changes; i++ {
+		if i < first+changes {
+			gone = append(gone, churnPodName(i))
+		} else {
+			live = append(live, churnPodName(i))
+		}
 	}
+	sctx, cancel := context.WithTimeout(ctx, churnLimit+5*time.Second)
+	defer cancel()
+	if err := harness.Poll(sctx, "every change to be followed to its answer", func() (bool, error) { return f.Settled(live, gone) }); err != nil {
+		return err
+	}
+	f.Stop()
+	record(res, f.Timelines(), first+pool)
 	b.logf("churn, %s: CPU meanwhile (cores): %s", role, FormatCPU(res.CPU[role]))
 	if sec != nil {
 		if res.Secondary, err = sec.finish(ctx, srv, created+deleted, res.Elapsed[role]); err != nil {
@@ -276,48 +260,6 @@ func (b *Bench) churn(ctx context.Context, first, pool, rate, seconds int) (crea
 	return int(nCreated.Load()), int(nDeleted.Load()), ctx.Err()
 }
 
-// follow reads the watch and starts a measurement for each new pod that gets its IP and each
-// pod deleted, until it has seen changes pods created under churn get theirs and as many
-// deleted, or the watch ends.
-func (c *churnRun) follow(w watch.Interface, changes int) error {
-	seen := map[string]bool{}
-	appeared, gone := 0, 0
-	for ev := range w.ResultChan() {
-		now := time.Now()
-		switch ev.Type {
-		case watch.Error:
-			return fmt.Errorf("watch of %s: %v", churnNamespace, ev.Object)
-		case watch.Bookmark:
-			continue
-		}
-		pod, ok := ev.Object.(*corev1.Pod)
-		if !ok {
-			return fmt.Errorf("watch of %s sent a %T", churnNamespace, ev.Object)
-		}
-		i, ok := churnIndex(pod.Name)
-		if !ok {
-			continue
-		}
-		switch ev.Type {
-		case watch.Added, watch.Modified:
-			if pod.Status.PodIP == "" || seen[pod.Name] || i < c.first+c.res.Pool {
-				continue
-			}
-			seen[pod.Name] = true
-			appeared++
-			c.start(i, now, true)
-		case watch.Deleted:
-			gone++
-			close(c.deletedCh(i))
-			c.start(i, now, false)
-		}
-		if appeared == changes && gone == changes {
-			return nil
-		}
-	}
-	return fmt.Errorf("watch of %s ended after %d pods appeared and %d went, of %d each", churnNamespace, appeared, gone, changes)
-}
-
 // churnIndex is i for the name of churn pod i.
 func churnIndex(name string) (int, bool) {
 	var i int
@@ -327,78 +269,35 @@ func churnIndex(name string) (int, bool) {
 	return i, true
 }
 
-// deletedCh is closed once the watch shows pod i deleted.
-func (c *churnRun) deletedCh(i int) chan struct{} {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := c.deleted[i]
-	if ch == nil {
-		ch = make(chan struct{})
-		c.deleted[i] = ch
-	}
-	return ch
-}
-
-// start measures the change of pod i seen at seen at every target that follows the pod.
-func (c *churnRun) start(i int, seen time.Time, appear bool) {
-	for _, t := range c.targets {
-		if i%t.every == 0 {
-			c.wg.Go(func() { c.measure(t, c.name(i), churnIP(i), seen, appear, c.deletedCh(i)) })
+// record adds the timelines of a pass to res: the delay of each new pod (from index fresh on)
+// from its IP in the watch to its right answer, and of each deleted pod to NXDOMAIN; the wrong
+// and failed answers, the names not right in time, and the pods deleted before they answered.
+func record(res *ChurnResult, timelines []*harness.Timeline, fresh int) {
+	example := func(s string) {
+		if len(res.Bad) < 10 {
+			res.Bad = append(res.Bad, s)
 		}
 	}
-}
-
-// measure asks t for name until it resolves to ip (appear) or is NXDOMAIN (not appear), and
-// records the delay since seen. A pod deleted (deleted closed) before its name answered ends
-// its appear measurement at the next NXDOMAIN: that answer is right, and it counts as unshown.
-func (c *churnRun) measure(t churnTarget, name string, ip netip.Addr, seen time.Time, appear bool, deleted <-chan struct{}) {
-	role := t.role
-	interval := t.first
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		select {
-		case <-c.ctx.Done():
-			return
-		case <-timer.C:
+	for _, tl := range timelines {
+		role := tl.Server.Name
+		if i, _ := churnIndex(tl.Pod); i >= fresh && !tl.Right.IsZero() {
+			res.Appear[role] = append(res.Appear[role], tl.Right.Sub(tl.Seen).Seconds())
 		}
-		a, err := AskA(c.ctx, t.server, name)
-		now := time.Now()
-		switch {
-		case err != nil:
-			c.count(c.res.Failed, role, "")
-		case a.wrongFor(ip):
-			c.count(c.res.Wrong, role, fmt.Sprintf("%s at %s: %v, want %s", name, role, a.IPs, ip))
-		case appear && a.is(ip), !appear && a.Rcode == dns.RcodeNameError:
-			c.mu.Lock()
-			if appear {
-				c.res.Appear[role] = append(c.res.Appear[role], now.Sub(seen).Seconds())
-			} else {
-				c.res.Vanish[role] = append(c.res.Vanish[role], now.Sub(seen).Seconds())
-			}
-			c.mu.Unlock()
-			return
-		case appear && a.Rcode == dns.RcodeNameError && harness.Closed(deleted):
-			c.count(c.res.Unshown, role, "")
-			return
-		case a.Rcode != dns.RcodeSuccess && a.Rcode != dns.RcodeNameError:
-			c.count(c.res.Failed, role, "")
+		if !tl.Gone.IsZero() {
+			res.Vanish[role] = append(res.Vanish[role], tl.Gone.Sub(tl.Deleted).Seconds())
 		}
-		if now.Sub(seen) > churnLimit {
-			c.count(c.res.Timeouts, role, fmt.Sprintf("%s at %s: not %s after %s", name, role, map[bool]string{true: "there", false: "gone"}[appear], churnLimit))
-			return
+		for _, a := range tl.Wrong {
+			res.Wrong[role]++
+			example(fmt.Sprintf("%s at %s: %v, want %s", tl.Pod, role, harness.Addresses(a.Msg), tl.IP))
 		}
-		timer.Reset(interval)
-		interval = min(interval*11/10, t.most)
-	}
-}
-
-func (c *churnRun) count(m map[string]int, role, example string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	m[role]++
-	if example != "" && len(c.res.Bad) < 10 {
-		c.res.Bad = append(c.res.Bad, example)
+		res.Failed[role] += len(tl.Failed)
+		if tl.Unshown {
+			res.Unshown[role]++
+		}
+		if tl.TimedOut != nil {
+			res.Timeouts[role]++
+			example(fmt.Sprintf("%s at %s: not %s after %s", tl.Pod, role, map[bool]string{true: "there", false: "gone"}[*tl.TimedOut == harness.Appear], churnLimit))
+		}
 	}
 }
 
@@ -436,18 +335,4 @@ func deleteAllPods(ctx context.Context, b *Bench, ns string) error {
 		}
 		return len(list.Items) == 0, nil
 	})
-}
-
-// waitChan waits for errc for at most d.
-func waitChan(ctx context.Context, errc <-chan error, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case err := <-errc:
-		return err
-	case <-t.C:
-		return fmt.Errorf("watch of %s: not every change seen within %s", churnNamespace, d)
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

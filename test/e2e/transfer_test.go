@@ -159,11 +159,11 @@ func TestSecondaries(t *testing.T) {
 	f := followPods(ctx, t, ns, []dnsServer{{"bind", addrs[0]}, {"knot", addrs[1]}})
 
 	rollOut(ctx, t, ns, 2)
-	f.waitSettled(ctx, t, harness.Running(ctx, t, kube.Client(), ns, "app=ws", 2), nil)
+	waitSettled(ctx, t, f, harness.Running(ctx, t, kube.Client(), ns, "app=ws", 2), nil)
 	scale(ctx, t, ns, 6)
 	waitRolledOut(ctx, t, ns, 6)
 	live := harness.Running(ctx, t, kube.Client(), ns, "app=ws", 6)
-	f.waitSettled(ctx, t, live, nil)
+	waitSettled(ctx, t, f, live, nil)
 	waitInSync(ctx, t, primary.Addr(), secs)
 	samePTRs(t, primary.Addr(), secs, allIPs(live))
 
@@ -182,12 +182,12 @@ func TestSecondaries(t *testing.T) {
 	scale(ctx, t, ns, 3)
 	waitRolledOut(ctx, t, ns, 3)
 	live = harness.Running(ctx, t, kube.Client(), ns, "app=ws", 3)
-	f.waitSettled(ctx, t, live, nil)
+	waitSettled(ctx, t, f, live, nil)
 	waitInSync(ctx, t, primary.Addr(), secs)
 	samePTRs(t, primary.Addr(), secs, allIPs(live))
 	scale(ctx, t, ns, 0)
 	harness.Running(ctx, t, kube.Client(), ns, "app=ws", 0)
-	delays, _ := f.finish(t)
+	delays, _ := finish(ctx, t, f)
 	for _, s := range []string{"bind", "knot"} {
 		d := slices.Sorted(slices.Values(delays[s]))
 		if len(d) == 0 {

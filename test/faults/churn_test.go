@@ -15,7 +15,6 @@ import (
 
 	"github.com/podname/podname/test/harness"
 
-	corev1 "k8s.io/api/core/v1"
 	meta "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -58,7 +57,12 @@ func TestChurnAudit(t *testing.T) {
 	for _, c := range servers {
 		harness.Serving(ctx, t, c, zone)
 	}
-	hist := recordHistory(ctx, t, api, ns)
+	// A watch of our own (a follower asking no server) records every IP each pod held.
+	hist, err := harness.Follow(ctx, api.client, ns, harness.FollowOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(hist.Stop)
 	cfg := rest.CopyConfig(api.config)
 	cfg.QPS, cfg.Burst = 1000, 1000
 	client, err := kubernetes.NewForConfig(cfg)
@@ -98,16 +102,23 @@ func TestChurnAudit(t *testing.T) {
 	hctx, hcancel := context.WithTimeout(ctx, time.Minute)
 	defer hcancel()
 	made := d.madeNames()
-	if err := hist.waitAllGone(hctx, made); err != nil {
+	if err := hist.WaitDeleted(hctx, made); err != nil {
 		t.Fatal(err)
 	}
-	hist.stop()
-	created := len(made)
+	hist.Stop()
+	if err := hist.Err(); err != nil {
+		t.Fatal(err)
+	}
+	created, history := len(made), hist.History()
+	pairs := 0
+	for _, h := range history {
+		pairs += len(h.Spans)
+	}
 
-	v := judgeChurn(answers, hist, grace)
+	v := judgeChurn(answers, history, grace)
 	t.Logf("churn: %d pods created (%.1f/s) and %d deleted (%.1f/s) in %s with %d API workers, %d ticks skipped; %d (name, IP) pairs recorded",
 		created, float64(created)/churned.Seconds(), d.deleted, float64(d.deleted)/churned.Seconds(), churned.Round(time.Millisecond),
-		churnWorkers, d.skipped, hist.pairCount())
+		churnWorkers, d.skipped, pairs)
 	t.Logf("churn: %d answers checked, %d wrong (%d with the pod's IP, %d NXDOMAIN, %d stale, %d unanswered)",
 		v.checked, v.wrong, v.right, v.nxdomain, v.stale, v.unanswered)
 	if v.checked == 0 || v.right == 0 {
@@ -308,126 +319,15 @@ func (d *churnDriver) check(ctx context.Context, server int, c *harness.CoreDNS,
 	return out
 }
 
-// history is every (name, IP) pair a watch of one namespace showed, with when.
-type history struct {
-	cancel context.CancelFunc
-	done   chan struct{}
-
-	mu    sync.Mutex
-	pairs map[string][]span // pod name -> the IPs it held, in order
-	gone  map[string]time.Time
-	err   error
-}
-
-// span is one IP a pod held, from when the watch first showed it until the pod was deleted or
-// moved (zero: still held when last seen).
-type span struct {
-	ip       string
-	from, to time.Time
-}
-
-// recordHistory lists the pods of ns and watches them from that list's resource version.
-func recordHistory(ctx context.Context, t *testing.T, api *apiServer, ns string) *history {
-	t.Helper()
-	wctx, cancel := context.WithCancel(ctx)
-	h := &history{cancel: cancel, done: make(chan struct{}), pairs: map[string][]span{}, gone: map[string]time.Time{}}
-	ended, err := harness.WatchPods(wctx, api.client, ns, func(ev harness.PodEvent) { h.see(ev.Pod, ev.Deleted) })
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	go func() {
-		defer close(h.done)
-		if err := <-ended; err != nil {
-			h.fail(err)
-		}
-	}()
-	t.Cleanup(h.stop)
-	return h
-}
-
-func (h *history) fail(err error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.err == nil {
-		h.err = err
-	}
-}
-
-// see records a pod's state as the watch shows it.
-func (h *history) see(pod *corev1.Pod, deleted bool) {
-	now := time.Now()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	spans := h.pairs[pod.Name]
-	open := len(spans) > 0 && spans[len(spans)-1].to.IsZero()
-	if deleted || !harness.Indexable(pod) {
-		if open {
-			spans[len(spans)-1].to = now
-		}
-		if deleted {
-			h.gone[pod.Name] = now
-		}
-		return
-	}
-	if open && spans[len(spans)-1].ip == pod.Status.PodIP {
-		return
-	}
-	if open {
-		spans[len(spans)-1].to = now
-	}
-	h.pairs[pod.Name] = append(spans, span{ip: pod.Status.PodIP, from: now})
-}
-
-// waitAllGone waits until the watch has shown every one of names deleted.
-func (h *history) waitAllGone(ctx context.Context, names []string) error {
-	missing := ""
-	err := harness.Poll(ctx, fmt.Sprintf("the watch to see %d pods deleted", len(names)), func() (bool, error) {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		if h.err != nil {
-			return false, h.err
-		}
-		for _, n := range names {
-			if _, ok := h.gone[n]; !ok {
-				missing = n
-				return false, nil
-			}
-		}
-		return true, nil
-	})
-	if err != nil {
-		return fmt.Errorf("%w (not yet: %s)", err, missing)
-	}
-	return nil
-}
-
-func (h *history) stop() {
-	h.cancel()
-	<-h.done
-}
-
-func (h *history) pairCount() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	n := 0
-	for _, s := range h.pairs {
-		n += len(s)
-	}
-	return n
-}
-
 // churnVerdict counts the checker's answers by kind.
 type churnVerdict struct {
 	checked, right, nxdomain, wrong, stale, unanswered int
 	wrongExamples, staleExamples, unansweredExamples   []string
 }
 
-// judgeChurn judges every answer against the history. grace is, per server, how long after the
-// watch showed a pod deleted its IP may still be answered.
-func judgeChurn(answers []churnAnswer, h *history, grace []time.Duration) churnVerdict {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+// judgeChurn judges every answer against the history of each pod. grace is, per server, how
+// long after the watch showed a pod deleted its IP may still be answered.
+func judgeChurn(answers []churnAnswer, history map[string]harness.PodHistory, grace []time.Duration) churnVerdict {
 	var v churnVerdict
 	note := func(list *[]string, a churnAnswer, why string) {
 		if len(*list) < maxExamples {
@@ -446,15 +346,15 @@ func judgeChurn(answers []churnAnswer, h *history, grace []time.Duration) churnV
 			v.wrong++
 			note(&v.wrongExamples, a, fmt.Sprintf("%s %v", dns.RcodeToString[a.rcode], a.ips))
 		default:
-			held := h.pairs[a.name]
-			i := slices.IndexFunc(held, func(s span) bool { return s.ip == a.ips[0] })
+			held := history[a.name].Spans
+			i := slices.IndexFunc(held, func(s harness.Span) bool { return s.IP == a.ips[0] })
 			if i < 0 {
 				v.wrong++
 				note(&v.wrongExamples, a, fmt.Sprintf("%s, an IP this pod never held (held: %v)", a.ips[0], held))
 				continue
 			}
 			v.right++
-			if end := held[i].to; !end.IsZero() && a.at.After(end.Add(grace[a.server])) {
+			if end := held[i].To; !end.IsZero() && a.at.After(end.Add(grace[a.server])) {
 				v.stale++
 				note(&v.staleExamples, a, fmt.Sprintf("%s, %s after the watch showed it gone", a.ips[0], a.at.Sub(end).Round(time.Millisecond)))
 			}
@@ -467,10 +367,10 @@ func judgeChurn(answers []churnAnswer, h *history, grace []time.Duration) churnV
 // each where it belongs. It needs no cluster.
 func TestChurnJudge(t *testing.T) {
 	t0 := time.Now()
-	h := &history{pairs: map[string][]span{
-		"a": {{ip: "10.0.0.1", from: t0, to: t0.Add(time.Second)}},
-		"b": {{ip: "10.0.0.2", from: t0}},
-	}}
+	h := map[string]harness.PodHistory{
+		"a": {Spans: []harness.Span{{IP: "10.0.0.1", From: t0, To: t0.Add(time.Second)}}},
+		"b": {Spans: []harness.Span{{IP: "10.0.0.2", From: t0}}},
+	}
 	answers := []churnAnswer{
 		{name: "a", at: t0, rcode: dns.RcodeSuccess, ips: []string{"10.0.0.1"}},                       // right
 		{name: "b", at: t0, rcode: dns.RcodeSuccess, ips: []string{"10.0.0.1"}},                       // a's IP for b: wrong
