@@ -22,7 +22,7 @@ DEB_TOOLS := dig:bind9-dnsutils ip:iproute2 python3:python3 unshare:util-linux p
 # The seed scenario runs ZooKeeper from zookeeper's jar and talks to it with python3-kazoo.
 DEB_FILES := /usr/share/java/zookeeper.jar:zookeeper /usr/lib/python3/dist-packages/kazoo:python3-kazoo
 
-.PHONY: all help build build-bench image image-local image-test demo demo-once test lint unit fuzz e2e deploy-test deps tools cluster-up cluster-down bench bench-report bench-smoke clean
+.PHONY: all help build build-bench image image-local image-test demo demo-once test lint unit fuzz e2e deploy-test deps tools tools-node cluster-up cluster-down bench bench-report bench-smoke clean
 
 all: build
 
@@ -78,6 +78,9 @@ image-local: ## $(IMAGE):$(IMAGE_TAG) from bin/coredns as it is, with podman or 
 
 tools: ## etcd, kwok, the Kubernetes binaries and Helm, built once per version into $(PODNAME_CACHE)/bin
 	bash test/tools/build.sh
+
+tools-node: ## what a real node runs: the kubelet, kube-proxy, containerd, its runc shim and ctr, built once per version into $(PODNAME_CACHE)/bin
+	bash test/tools/build.sh node
 
 deps: ## Debian packages the tests use, installed when missing
 	@missing=""; for t in $(DEB_TOOLS); do command -v $${t%%:*} >/dev/null || missing="$$missing $${t#*:}"; done; \

@@ -3,12 +3,15 @@
 # control plane) and Helm from the modules next to it, into ${PODNAME_CACHE:-$HOME/.cache/podname}/bin,
 # each named for its version. A binary already there is not rebuilt, so a warm run does not
 # even link. Bump a version here, in its module's go.mod and in test/cluster/binaries.go together.
+# "build.sh node" builds what a real node runs instead: the kubelet, kube-proxy, and containerd
+# with its runc shim and ctr.
 set -euo pipefail
 
 readonly KUBERNETES_VERSION=v1.37.2
 readonly ETCD_VERSION=v3.7.3
 readonly KWOK_VERSION=v0.8.0
 readonly HELM_VERSION=v3.22.0
+readonly CONTAINERD_VERSION=v2.3.7
 
 tools_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 bin_dir="${PODNAME_CACHE:-$HOME/.cache/podname}/bin"
@@ -76,6 +79,19 @@ k8s_ldflags+=" -X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION"
 k8s_ldflags+=" -X k8s.io/client-go/pkg/version.gitMajor=1"
 k8s_ldflags+=" -X k8s.io/client-go/pkg/version.gitMinor=37"
 k8s_ldflags+=" -X k8s.io/client-go/pkg/version.gitTreeState=clean"
+
+if [[ "${1:-}" == node ]]; then
+	build kubernetes k8s.io/kubernetes/cmd/kubelet "kubelet-$KUBERNETES_VERSION" "3 minutes" "$k8s_ldflags"
+	build kubernetes k8s.io/kubernetes/cmd/kube-proxy "kube-proxy-$KUBERNETES_VERSION" "a minute" "$k8s_ldflags"
+	# Static, and without the snapshotters that need cgo or kernel headers; the node uses overlayfs.
+	export CGO_ENABLED=0 GOFLAGS="-tags=no_btrfs,no_devmapper,no_zfs"
+	containerd_ldflags="-X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION"
+	build containerd github.com/containerd/containerd/v2/cmd/containerd "containerd-$CONTAINERD_VERSION" "3 minutes" "$containerd_ldflags"
+	for cmd in containerd-shim-runc-v2 ctr; do
+		build containerd "github.com/containerd/containerd/v2/cmd/$cmd" "$cmd-$CONTAINERD_VERSION" "a minute" "$containerd_ldflags"
+	done
+	exit 0
+fi
 
 if [[ ! -x "$bin_dir/kubectl-$KUBERNETES_VERSION" || ! -s "$bin_dir/kwok-stages-$KWOK_VERSION.yaml" ]]; then
 	echo "make tools: building the test cluster (etcd, Kubernetes, kwok) into $bin_dir;" \
