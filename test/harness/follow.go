@@ -198,12 +198,16 @@ func (f *Follower) follow(tl *Timeline) error {
 				return false, err
 			}
 		}
+		var addrs []string
+		if err == nil {
+			addrs = Addresses(r)
+		}
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		switch {
 		case err != nil || r.Rcode != dns.RcodeSuccess && r.Rcode != dns.RcodeNameError:
 			tl.Failed = append(tl.Failed, a)
-		case slices.ContainsFunc(Addresses(r), func(got string) bool { return got != ip }):
+		case slices.ContainsFunc(addrs, func(got string) bool { return got != ip }):
 			tl.Wrong = append(tl.Wrong, a)
 		case r.Rcode == dns.RcodeNameError && phase == Vanish:
 			tl.Gone = a.At
@@ -211,7 +215,7 @@ func (f *Follower) follow(tl *Timeline) error {
 		case r.Rcode == dns.RcodeNameError && phase == Appear && Closed(tl.deleted):
 			tl.Unshown = true
 			return true, nil
-		case phase == Appear && len(Addresses(r)) == 1:
+		case phase == Appear && len(addrs) == 1:
 			tl.Right = a.At
 			return true, nil
 		}
@@ -273,25 +277,30 @@ func (f *Follower) follow(tl *Timeline) error {
 
 // Settled reports whether the Appear phase has ended on every server for every pod of live,
 // and every other pod followed so far, those of gone among them, has ended its timelines. It
-// returns the first timeline's error, or the watch's, if any.
+// returns Err's error, if any.
 func (f *Follower) Settled(live, gone []string) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	settled := true
+	if err := f.errLocked(); err != nil {
+		return false, err
+	}
+	isLive := map[string]bool{}
+	for _, name := range live {
+		isLive[name] = true
+	}
 	for _, name := range slices.Concat(live, gone) {
-		settled = settled && f.timelines[name] != nil
+		if f.timelines[name] == nil {
+			return false, nil
+		}
 	}
 	for name, tls := range f.timelines {
 		for _, tl := range tls {
-			if tl.Err != nil {
-				return false, fmt.Errorf("%s %s: %w", tl.Server.Name, tl.Pod, tl.Err)
-			}
-			if slices.Contains(live, name) && !tl.appeared || !slices.Contains(live, name) && !Closed(tl.done) {
-				settled = false
+			if isLive[name] && !tl.appeared || !isLive[name] && !Closed(tl.done) {
+				return false, nil
 			}
 		}
 	}
-	return settled, f.err
+	return true, nil
 }
 
 // WaitDeleted waits until the watch has shown each of names deleting or deleted.
@@ -361,6 +370,11 @@ func (f *Follower) History() map[string]PodHistory {
 func (f *Follower) Err() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	return f.errLocked()
+}
+
+// errLocked is Err; f.mu is held.
+func (f *Follower) errLocked() error {
 	errs := []error{f.err}
 	for _, tls := range f.timelines {
 		for _, tl := range tls {

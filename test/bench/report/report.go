@@ -142,7 +142,9 @@ func (w *writer) summary() {
 		}
 		w.p("\n")
 	}
-	w.err = writeGoals(w.files, res)
+	if err := writeGoals(w.files, res); err != nil && w.err == nil {
+		w.err = err
+	}
 }
 
 func (w *writer) machine() {
