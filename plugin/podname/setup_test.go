@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/coredns/caddy"
+
+	"github.com/podname/podname/plugin/podname/internal/podtest"
+	"k8s.io/klog/v2"
 )
 
 func TestParse(t *testing.T) {
@@ -164,5 +167,18 @@ func TestSetupConnectionErrors(t *testing.T) {
 	}
 	if err := setup(caddy.NewTestController("dns", "podname example.org {\n kubeconfig "+bad+"\n}")); err == nil {
 		t.Fatal("a broken kubeconfig was accepted")
+	}
+}
+
+// TestSetupRoutesKlog: once a podname stanza is set up, even one that fails, client-go's klog
+// lines come out through CoreDNS's logger.
+func TestSetupRoutesKlog(t *testing.T) {
+	logs := podtest.CaptureLog(t)
+	if err := setup(caddy.NewTestController("dns", "podname example.org {\n bogus\n}")); err == nil {
+		t.Fatal("a stanza with an unknown property was set up")
+	}
+	klog.InfoS("Caches populated", "type", "*v1.Pod")
+	if want := `[INFO] plugin/podname: Caches populated type="*v1.Pod"`; logs.Count(want) != 1 {
+		t.Errorf("log lacks %q:\n%s", want, logs.String())
 	}
 }
